@@ -1,0 +1,104 @@
+"""Find the words a fact quotes in the article's text and publish them as Web Annotation selectors.
+
+Offsets are never typed by hand: the build finds them. They count Unicode code points from 0, as
+Python strings and SPARQL's SUBSTR (plus one) do; the end is exclusive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from kg.namespaces import NKG, OA
+
+#: Characters of context kept on each side of a quote, so the quote can be found again if offsets shift.
+CONTEXT = 32
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A half-open range [start, end) of the article's text."""
+
+    start: int
+    end: int
+
+
+class QuoteError(ValueError):
+    """A quote that does not pick out exactly one place in the text; str(e) says why."""
+
+
+def occurrences(text: str, quote: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Start offsets of every occurrence of ``quote`` in ``text[start:end]``.
+
+    >>> occurrences("a b a b", "a b")
+    [0, 4]
+    """
+    end = len(text) if end is None else end
+    found, at = [], text.find(quote, start, end)
+    while at != -1:
+        found.append(at)
+        at = text.find(quote, at + 1, end)
+    return found
+
+
+def locate(text: str, quote: str, occurrence: int | None = None, within: Span | None = None) -> Span:
+    """Return where ``quote`` stands in ``text`` (or in the ``within`` part of it).
+
+    A quote found more than once must say which ``occurrence`` (1-based) it means.
+
+    >>> locate("Friday night saw Trump meet with Putin", "Trump")
+    Span(start=17, end=22)
+    >>> locate("a b a b", "a b")
+    Traceback (most recent call last):
+    ...
+    kg.evidence.QuoteError: quote occurs 2 times; add 'occurrence: N' (1 to 2) or quote more words: 'a b'
+    """
+    if not quote or not quote.strip():
+        raise QuoteError("empty quote")
+    area = within or Span(0, len(text))
+    starts = occurrences(text, quote, area.start, area.end)
+    place = "in the quote" if within else "in the article"
+    if not starts:
+        raise QuoteError(f"not found {place}: {quote!r}")
+    if occurrence is None and len(starts) > 1:
+        raise QuoteError(
+            f"quote occurs {len(starts)} times; add 'occurrence: N' (1 to {len(starts)})"
+            f" or quote more words: {quote!r}"
+        )
+    index = (occurrence or 1) - 1
+    if not 0 <= index < len(starts):
+        raise QuoteError(f"occurrence {occurrence} asked, but the quote occurs {len(starts)} time(s): {quote!r}")
+    return Span(starts[index], starts[index] + len(quote))
+
+
+def segment_iri(article: URIRef, span: Span) -> URIRef:
+    """The IRI of a span of an article: the article's IRI with an RFC 5147 fragment.
+
+    >>> segment_iri(URIRef("https://w3id.org/newskg/article/a"), Span(3, 9))
+    rdflib.term.URIRef('https://w3id.org/newskg/article/a#char=3,9')
+    """
+    return URIRef(f"{article}#char={span.start},{span.end}")
+
+
+def describe_segment(graph: Graph, article: URIRef, text: str, span: Span, *, label_prefix: str) -> URIRef:
+    """Add a nkg:TextSegment for ``span`` with its quote and position selectors; return its IRI.
+
+    Selector blank nodes get labels derived from the article and span, so builds are byte-identical.
+    """
+    segment = segment_iri(article, span)
+    quote_selector = BNode(f"{label_prefix}-q{span.start}-{span.end}")
+    position_selector = BNode(f"{label_prefix}-p{span.start}-{span.end}")
+    graph.add((segment, RDF.type, NKG.TextSegment))
+    graph.add((segment, OA.hasSource, article))
+    graph.add((segment, OA.hasSelector, quote_selector))
+    graph.add((segment, OA.hasSelector, position_selector))
+    graph.add((quote_selector, RDF.type, OA.TextQuoteSelector))
+    graph.add((quote_selector, OA.exact, Literal(text[span.start : span.end])))
+    graph.add((quote_selector, OA.prefix, Literal(text[max(0, span.start - CONTEXT) : span.start])))
+    graph.add((quote_selector, OA.suffix, Literal(text[span.end : span.end + CONTEXT])))
+    graph.add((position_selector, RDF.type, OA.TextPositionSelector))
+    graph.add((position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger)))
+    graph.add((position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))
+    return segment

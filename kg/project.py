@@ -1,0 +1,58 @@
+"""Where a project's inputs and outputs live: ontology/, data/<article>/, build/."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import KgError
+
+#: The OWL ontology, hand-written Turtle.
+ONTOLOGY_FILE = "newskg.ttl"
+#: The SHACL shapes checked against the asserted data.
+SHAPES_FILE = "shapes.ttl"
+#: Each article folder under data/ holds its text and this mapping.
+MAPPING_FILE = "mapping.yaml"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project folder: the inputs (ontology/, data/) and the build folder the build writes."""
+
+    root: Path
+    build_dir: Path
+
+    @classmethod
+    def at(cls, root: Path | str | None = None, build_dir: Path | str | None = None) -> Project:
+        """The project at ``root`` (default: $KG_PROJECT or the current folder).
+
+        :raises KgError: when ``root`` has no ontology/ or data/ folder.
+        """
+        root = Path(root or os.environ.get("KG_PROJECT") or Path.cwd()).resolve()
+        if not (root / "ontology" / ONTOLOGY_FILE).is_file() or not (root / "data").is_dir():
+            raise KgError(
+                f"{root} is not a project folder (no ontology/{ONTOLOGY_FILE} or data/):"
+                " run kg from the repository's top folder or pass --project"
+            )
+        build = Path(build_dir or os.environ.get("KG_BUILD_DIR") or root / "build")
+        return cls(root, build.resolve())
+
+    @property
+    def ontology_file(self) -> Path:
+        return self.root / "ontology" / ONTOLOGY_FILE
+
+    @property
+    def shapes_file(self) -> Path:
+        return self.root / "ontology" / SHAPES_FILE
+
+    def article_folders(self) -> list[Path]:
+        """Every folder under data/ with a mapping, in name order (the build's order)."""
+        return sorted(p.parent for p in (self.root / "data").glob(f"*/{MAPPING_FILE}"))
+
+    def display(self, path: Path) -> str:
+        """``path`` relative to the project, for messages."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)

@@ -1,0 +1,65 @@
+"""What the ontology declares, for resolving the names a mapping uses ("Summit", "hasParticipant")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from kg.namespaces import NKG, PREFIXES
+
+
+class PropertyKind(Enum):
+    """The three kinds of OWL property; the kind decides how a mapping value is read."""
+
+    OBJECT = OWL.ObjectProperty
+    DATATYPE = OWL.DatatypeProperty
+    ANNOTATION = OWL.AnnotationProperty
+
+
+@dataclass(frozen=True)
+class Property:
+    """A declared property with what a mapping needs to know about it."""
+
+    iri: URIRef
+    kind: PropertyKind
+    range: URIRef | None
+
+
+class Vocabulary:
+    """The classes, properties and named individuals an ontology graph declares."""
+
+    def __init__(self, ontology: Graph) -> None:
+        self.classes = set(ontology.subjects(RDF.type, OWL.Class))
+        self.individuals = set(ontology.subjects(RDF.type, OWL.NamedIndividual))
+        self.properties: dict[URIRef, Property] = {}
+        for kind in PropertyKind:
+            for iri in ontology.subjects(RDF.type, kind.value):
+                self.properties[iri] = Property(iri, kind, ontology.value(iri, RDFS.range))
+        self.labels = {s: str(o) for s, o in ontology.subject_objects(RDFS.label) if o.language == "en"}
+
+    def expand(self, name: str) -> URIRef:
+        """Expand ``prefix:local`` with the project's prefixes, or a bare name in the nkg namespace.
+
+        >>> Vocabulary(Graph()).expand("skos:altLabel")
+        rdflib.term.URIRef('http://www.w3.org/2004/02/skos/core#altLabel')
+        >>> Vocabulary(Graph()).expand("Summit")
+        rdflib.term.URIRef('https://w3id.org/newskg/ontology#Summit')
+        """
+        prefix, colon, local = name.partition(":")
+        if colon and prefix in PREFIXES:
+            return PREFIXES[prefix][local]
+        return NKG[name]
+
+    def class_from_name(self, name: str) -> URIRef | None:
+        iri = self.expand(name)
+        return iri if iri in self.classes else None
+
+    def property_from_name(self, name: str) -> Property | None:
+        return self.properties.get(self.expand(name))
+
+    def individual_from_name(self, name: str) -> URIRef | None:
+        iri = self.expand(name)
+        return iri if iri in self.individuals else None
