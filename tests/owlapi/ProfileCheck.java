@@ -4,20 +4,21 @@
 //
 //     java -cp <owlapi-distribution.jar:deps...> tests/owlapi/ProfileCheck.java [--axioms] FILE...
 //
-// Every file is parsed with the parser for its extension (.ttl Turtle, .nt N-Triples,
-// .rdf/.owl/.xml RDF/XML, .ofn, .omn, .owx; anything else: the OWL API tries all parsers),
-// and the axioms of all of them are merged into ONE anonymous ontology, which is checked.
-// Imports are never fetched: an owl:imports of an ontology that is not among the given
-// files is only listed under "missing_imports". Illegal punning is reported, not repaired.
-// The OWL API's own "strict" loader mode is not used: in 5.1.20 it drops axiom annotations
-// (owl:Axiom reifications become annotations of a blank node) and warns about every entity.
+// The files (Turtle .ttl, N-Triples .nt, RDF/XML .rdf/.owl/.xml; the OWL API also adds
+// .ofn/.omn/.owx) are parsed with Rio into ONE RDF graph, which the OWL API reads as one
+// ontology; that ontology is checked. Merging triples, not ontologies, lets a data file use
+// the properties another file declares. Imports are never fetched: an owl:imports of an
+// ontology that is not among the given files is only listed under "missing_imports".
+// Illegal punning is reported, not repaired. The OWL API's own "strict" loader mode is not
+// used: in 5.1.20 it drops axiom annotations (an owl:Axiom reification becomes annotations
+// of a blank node) and logs a warning for every entity.
 //
 // stdout: one JSON object, every string on one line, every list sorted:
 //   "dl", "rl"               profile violations (toString of each OWLProfileViolation)
 //   "dl_kinds", "rl_kinds"   violation class name -> count (some toStrings are misleading)
-//   "unparsed_triples"       triples the RDF parser could not turn into OWL
+//   "unparsed_triples"       triples the OWL API could not turn into axioms
 //   "undeclared"             entities used without a declaration, e.g. "Class(<iri>)"
-//   "warnings"               WARNING/SEVERE messages the OWL API logged while parsing
+//   "warnings"               WARNING/SEVERE messages logged while parsing (OWL API, Rio)
 //   "missing_imports"        imported ontologies that are not among the given files
 //   "axioms", "logical_axioms", "annotated_axioms", "classes", "object_properties",
 //   "data_properties", "annotation_properties", "individuals"   counts
@@ -102,7 +103,8 @@ public class ProfileCheck {
         // 1. Parse every file with Rio into ONE RDF graph. Merging triples rather than
         //    ontologies matters: the OWL API types each triple from the declarations it
         //    sees, so a data file parsed apart from the file declaring its properties
-        //    would turn every object property assertion into an annotation.
+        //    would turn its object property assertions into annotation assertions.
+        //    Each parse gets fresh blank nodes, so equal labels in two files stay apart.
         Model graph = new LinkedHashModel();
         for (File f : files) {
             RDFFormat format = Rio.getParserFormatForFileName(f.getName()).orElseThrow(() ->
@@ -123,8 +125,10 @@ public class ProfileCheck {
             });
             try (InputStream in = new FileInputStream(f)) {
                 parser.parse(in, f.toURI().toString());
-            } catch (RDFParseException | IOException e) {
+            } catch (RDFParseException e) {  // the message names the line when Rio knows it
                 throw new LoadError("cannot parse " + f + ": " + e.getMessage());
+            } catch (IOException e) {
+                throw new LoadError("cannot read " + f + ": " + e.getMessage());
             }
         }
 
@@ -190,6 +194,8 @@ public class ProfileCheck {
     }
 
     static final class LoadError extends Exception {
+        private static final long serialVersionUID = 1L;
+
         LoadError(String message) {
             super(message);
         }

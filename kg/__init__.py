@@ -1,0 +1,9 @@
+"""Build, check, query and export the news story knowledge graph. No HTTP here: the server lives in ``server``.
+
+The data flows one way: article + mapping -> asserted graphs (``mapping``) -> OWL-RL closure
+(``reasoning``) -> checks (``validation``) -> build folder (``build``) -> queries and exports.
+"""
+
+__version__ = "1.0.0"
+
+__all__ = ["__version__"]

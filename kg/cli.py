@@ -1,0 +1,166 @@
+"""The ``kg`` command: build, validate, query, explain, export, serve.
+
+Exit codes: 0 success; 1 a check or question answered "no" (not entailed, violations); 2 a user
+error (bad input, no build, unknown format), with one line on stderr and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kg import __version__
+from kg.errors import KgError
+from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from kg.project import Project
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        project = Project.at(args.project, args.build_dir)
+        return args.command(project, args)
+    except KgError as error:
+        print(f"kg: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kg", description="The news story knowledge graph.")
+    parser.add_argument("--version", action="version", version=f"kg {__version__}")
+    parser.add_argument("--project", metavar="DIR", help="project folder (default: $KG_PROJECT or the current folder)")
+    parser.add_argument("--build-dir", metavar="DIR", help="build folder (default: $KG_BUILD_DIR or DIR/build)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="map the articles, reason, check, and write the build folder")
+    build.add_argument("--force", action="store_true", help="rebuild even when the inputs have not changed")
+    build.set_defaults(command=cmd_build)
+
+    validate = commands.add_parser("validate", help="run every check of the build without writing anything")
+    validate.set_defaults(command=cmd_validate)
+
+    query = commands.add_parser("query", help="run a SPARQL query against the build")
+    query.add_argument("query", help="the query text, or @FILE to read it from a file, or - for standard input")
+    query.add_argument("--format", default="table", choices=["table", *RESULTS_SYNTAXES, *_triple_syntaxes()])
+    query.add_argument("--no-infer", action="store_true", help="query without the inferred graph")
+    query.set_defaults(command=cmd_query)
+
+    export = commands.add_parser("export", help="write graphs of the build to a file")
+    export.add_argument("--graph", default="all", choices=["ontology", "asserted", "inferred", "all"])
+    export.add_argument("--format", choices=sorted(RDF_SYNTAXES), help="default: from the file's extension")
+    export.add_argument("--protege", action="store_true", help="ontology + individuals as one OWL (RDF/XML) file")
+    export.add_argument("-o", "--output", required=True, type=Path, help="the file to write")
+    export.set_defaults(command=cmd_export)
+
+    serve = commands.add_parser("serve", help="build if needed, then serve the SPARQL endpoint")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(command=cmd_serve)
+    return parser
+
+
+def _triple_syntaxes() -> list[str]:
+    return [name for name, syntax in RDF_SYNTAXES.items() if not syntax.datasets]
+
+
+def cmd_build(project: Project, args: argparse.Namespace) -> int:
+    from kg.build import build
+
+    report = build(project, force=args.force)
+    counts = report.manifest.counts
+    if report.reused:
+        print(f"kg: build is up to date in {project.display(project.build_dir)} (inputs unchanged)")
+    else:
+        print(f"kg: built {len(report.manifest.articles)} article(s) into {project.display(project.build_dir)}")
+    print(
+        f"  triples: {counts['asserted']} asserted, {counts['ontology']} ontology, "
+        f"{counts['inferred']} inferred, {counts['filtered out']} filtered out"
+    )
+    for reason, count in report.manifest.filtered.items():
+        print(f"    filtered: {count:6d}  {reason}")
+    if report.timings:
+        total = sum(report.timings.values())
+        steps = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.timings.items())
+        print(f"  time: {steps} (total {total:.2f} s)")
+    return 0
+
+
+def cmd_validate(project: Project, args: argparse.Namespace) -> int:
+    from kg.build import check
+
+    counts = check(project)
+    print(
+        f"kg: valid: {counts['articles']} article(s), {counts['asserted']} asserted triples, "
+        f"{counts['inferred']} inferred; mapping, reasoning and SHACL checks passed"
+    )
+    return 0
+
+
+def cmd_query(project: Project, args: argparse.Namespace) -> int:
+    from kg.build import build
+    from kg.dataset import load_store
+    from kg.query import format_table, result_kind, run_query, serialize_result
+
+    text = _read_query(args.query)
+    build(project)
+    manifest, store = load_store(project.build_dir)
+    result = run_query(store, manifest, text, infer=not args.no_infer)
+    if args.format != "table":
+        sys.stdout.buffer.write(serialize_result(result, args.format))
+    elif result_kind(result) == "graph":
+        print(serialize_result(result, "turtle").decode())
+    else:
+        print(format_table(result))
+    return 0
+
+
+def _read_query(argument: str) -> str:
+    if argument == "-":
+        return sys.stdin.read()
+    if argument.startswith("@"):
+        try:
+            return Path(argument[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise KgError(f"cannot read the query file {argument[1:]}: {error.strerror}") from None
+    return argument
+
+
+def cmd_export(project: Project, args: argparse.Namespace) -> int:
+    from kg.build import build
+    from kg.dataset import load_store
+    from kg.export import export, export_protege
+    from kg.formats import rdf_syntax, rdf_syntax_from_extension
+
+    build(project)
+    manifest, store = load_store(project.build_dir)
+    if args.protege:
+        count = export_protege(store, manifest, args.output)
+        print(f"kg: wrote {count} triples (ontology + individuals, RDF/XML) to {args.output}")
+        return 0
+    syntax = rdf_syntax(args.format) if args.format else rdf_syntax_from_extension(str(args.output))
+    if syntax is None:
+        raise KgError(f"cannot tell the format from {args.output.name!r}: pass --format")
+    count = export(store, manifest, args.graph, syntax, args.output)
+    unit = "quads" if syntax.datasets else "triples"
+    print(f"kg: wrote {count} {unit} ({args.graph}, {syntax.name}) to {args.output}")
+    return 0
+
+
+def cmd_serve(project: Project, args: argparse.Namespace) -> int:
+    from kg.build import build
+
+    report = build(project)
+    if not report.reused:
+        print(f"kg: built {len(report.manifest.articles)} article(s)")
+    from server.run import serve  # Flask loads only for `kg serve`
+
+    return serve(project.build_dir, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

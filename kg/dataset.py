@@ -1,0 +1,79 @@
+"""The built dataset as the rest of the project reads it: its manifest, and an Oxigraph store of its quads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import NotBuiltError
+
+#: Every named graph, as sorted N-Quads.
+DATASET_FILE = "dataset.nq"
+#: What was built from what: graph IRIs and counts, and the fingerprint of the inputs.
+MANIFEST_FILE = "manifest.json"
+#: The reasoning round of each inferred triple, for explanations.
+ROUNDS_FILE = "rounds.tsv"
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """One named graph of the dataset."""
+
+    iri: str
+    name: str
+    file: str
+    triples: int
+
+
+@dataclass
+class Manifest:
+    """The build folder's table of contents."""
+
+    inputs: str
+    version: str
+    articles: list[str]
+    graphs: list[GraphInfo]
+    filtered: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Triples asserted (article graphs), in the ontology, inferred, and filtered out."""
+        by_kind = {"asserted": 0, "ontology": 0, "inferred": 0}
+        for info in self.graphs:
+            kind = "asserted" if info.name.startswith("article-") else info.name
+            by_kind[kind] += info.triples
+        return {**by_kind, "filtered out": sum(self.filtered.values())}
+
+    def graph(self, name: str) -> GraphInfo | None:
+        return next((g for g in self.graphs if g.name == name), None)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Manifest:
+        return cls(**{**data, "graphs": [GraphInfo(**g) for g in data["graphs"]]})
+
+
+def read_manifest(build_dir: Path) -> Manifest | None:
+    """The manifest of the build in ``build_dir``, or None when there is no complete build."""
+    try:
+        return Manifest.from_json(json.loads((build_dir / MANIFEST_FILE).read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def load_store(build_dir: Path) -> tuple[Manifest, ox.Store]:
+    """An in-memory Oxigraph store holding every graph of the build.
+
+    :raises NotBuiltError: when ``build_dir`` holds no complete build.
+    """
+    manifest = read_manifest(build_dir)
+    if manifest is None:
+        raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
+    store = ox.Store()
+    store.bulk_load(path=str(build_dir / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
+    return manifest, store

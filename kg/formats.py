@@ -1,0 +1,87 @@
+"""Every serialisation the project reads or writes, registered once by name, media type and extension.
+
+Content negotiation, ``--format`` choices, exports and the service description all read these tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kg.errors import UnsupportedFormat
+
+
+@dataclass(frozen=True)
+class RdfSyntax:
+    """An RDF serialisation (for graphs, or for datasets of named graphs)."""
+
+    name: str
+    media_type: str
+    extension: str
+    #: The rdflib plugin name.
+    rdflib_name: str
+    #: Oxigraph's format, used to serialise query results and exports.
+    oxigraph: ox.RdfFormat
+    #: True when the syntax can carry named graphs (N-Quads, TriG).
+    datasets: bool
+    #: Other media types clients send for it.
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResultsSyntax:
+    """A serialisation of SPARQL SELECT / ASK results."""
+
+    name: str
+    media_type: str
+    extension: str
+    oxigraph: ox.QueryResultsFormat
+    aliases: tuple[str, ...] = ()
+
+
+RDF_SYNTAXES: dict[str, RdfSyntax] = {
+    s.name: s
+    for s in (
+        RdfSyntax("turtle", "text/turtle", "ttl", "turtle", ox.RdfFormat.TURTLE, False, ("application/x-turtle",)),
+        RdfSyntax("ntriples", "application/n-triples", "nt", "nt", ox.RdfFormat.N_TRIPLES, False, ("text/plain",)),
+        RdfSyntax("rdfxml", "application/rdf+xml", "rdf", "xml", ox.RdfFormat.RDF_XML, False, ("application/xml",)),
+        RdfSyntax("jsonld", "application/ld+json", "jsonld", "json-ld", ox.RdfFormat.JSON_LD, False),
+        RdfSyntax("nquads", "application/n-quads", "nq", "nquads", ox.RdfFormat.N_QUADS, True),
+        RdfSyntax("trig", "application/trig", "trig", "trig", ox.RdfFormat.TRIG, True),
+    )
+}
+
+RESULTS_SYNTAXES: dict[str, ResultsSyntax] = {
+    s.name: s
+    for s in (
+        ResultsSyntax("json", "application/sparql-results+json", "srj", ox.QueryResultsFormat.JSON, ("application/json",)),
+        ResultsSyntax("xml", "application/sparql-results+xml", "srx", ox.QueryResultsFormat.XML, ("application/xml",)),
+        ResultsSyntax("csv", "text/csv", "csv", ox.QueryResultsFormat.CSV),
+        ResultsSyntax("tsv", "text/tab-separated-values", "tsv", ox.QueryResultsFormat.TSV),
+    )
+}
+
+
+def rdf_syntax(name: str) -> RdfSyntax:
+    """The RDF syntax called ``name``.
+
+    >>> rdf_syntax("turtle").media_type
+    'text/turtle'
+
+    :raises UnsupportedFormat: for an unknown name.
+    """
+    try:
+        return RDF_SYNTAXES[name]
+    except KeyError:
+        raise UnsupportedFormat(f"unknown RDF format {name!r}; choose one of {', '.join(RDF_SYNTAXES)}") from None
+
+
+def rdf_syntax_from_extension(path: str) -> RdfSyntax | None:
+    """The RDF syntax a file name's extension stands for, or None.
+
+    >>> rdf_syntax_from_extension("out/graph.nq").name
+    'nquads'
+    """
+    extension = path.rsplit(".", 1)[-1].lower()
+    return next((s for s in RDF_SYNTAXES.values() if s.extension == extension), None)

@@ -1,0 +1,126 @@
+"""Run SPARQL over the built dataset with Oxigraph, and write the results in any registered format.
+
+The default graph is the union of every named graph (ontology, articles, inferences); with
+``infer=False`` it is the ontology plus the asserted graphs only, like GraphDB's ``infer=false``.
+The project's prefixes (``nkg:``, ``id:``, ``schema:``, ...) are predeclared, as GraphDB and
+Virtuoso predeclare theirs; a query's own PREFIX declarations take precedence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from kg.dataset import Manifest
+from kg.errors import QuerySyntaxError, UnsupportedFormat
+from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from kg.namespaces import PREFIXES
+
+QueryResult = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean
+
+
+def run_query(
+    store: ox.Store,
+    manifest: Manifest,
+    query: str,
+    *,
+    infer: bool = True,
+    default_graph_uris: Sequence[str] = (),
+    named_graph_uris: Sequence[str] = (),
+) -> QueryResult:
+    """Evaluate ``query``; the protocol's dataset IRIs, when given, override FROM / FROM NAMED.
+
+    :raises QuerySyntaxError: with the parser's message and position.
+    """
+    options: dict = {"prefixes": {prefix: str(ns) for prefix, ns in PREFIXES.items()}}
+    if default_graph_uris or named_graph_uris:
+        options["default_graph"] = [ox.NamedNode(iri) for iri in default_graph_uris]
+        options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graph_uris]
+    elif not infer:
+        options["default_graph"] = [ox.NamedNode(g.iri) for g in manifest.graphs if g.name != "inferred"]
+    else:
+        options["use_default_graph_as_union"] = True
+    try:
+        return store.query(query, **options)
+    except SyntaxError as error:
+        raise QuerySyntaxError(tidy_syntax_error(str(error))) from None
+
+
+def tidy_syntax_error(message: str) -> str:
+    """Oxigraph's parser message on one line, its list of expected tokens cut short.
+
+    >>> tidy_syntax_error("error at 1:8: expected one of Prefix not found, ['%'], ['.']")
+    'SPARQL syntax error at 1:8: unknown prefix'
+    >>> tidy_syntax_error("error at 2:3: expected one of ['a'], ['b'], ['c'], ['d'], ['e'], ['f']")
+    "SPARQL syntax error at 2:3: expected one of ['a'], ['b'], ['c'], ['d'] ..."
+    """
+    text = " ".join(message.split())
+    match = re.match(r"error at (\d+:\d+): (.*)", text)
+    if not match:
+        return f"SPARQL syntax error: {text}"
+    position, detail = match.groups()
+    if "Prefix not found" in detail:
+        detail = "unknown prefix"
+    elif detail.startswith("expected one of"):
+        options = detail.removeprefix("expected one of ").split(", ")
+        detail = "expected one of " + ", ".join(options[:4]) + (" ..." if len(options) > 4 else "")
+    return f"SPARQL syntax error at {position}: {detail}"
+
+
+def result_kind(result: QueryResult) -> str:
+    """'solutions', 'graph' or 'boolean'."""
+    if isinstance(result, ox.QueryBoolean):
+        return "boolean"
+    return "graph" if isinstance(result, ox.QueryTriples) else "solutions"
+
+
+def serialize_result(result: QueryResult, format_name: str) -> bytes:
+    """Write ``result`` in the named format: a results format for SELECT/ASK, an RDF one for graphs.
+
+    :raises UnsupportedFormat: when the format does not fit the kind of result.
+    """
+    if isinstance(result, ox.QueryTriples):
+        syntax = RDF_SYNTAXES.get(format_name)
+        if syntax is None or syntax.datasets:
+            choices = ", ".join(n for n, s in RDF_SYNTAXES.items() if not s.datasets)
+            raise UnsupportedFormat(f"a graph result cannot be written as {format_name!r}; choose one of {choices}")
+        return result.serialize(format=syntax.oxigraph, prefixes=_prefixes())
+    syntax = RESULTS_SYNTAXES.get(format_name)
+    if syntax is None:
+        choices = ", ".join(RESULTS_SYNTAXES)
+        raise UnsupportedFormat(f"SELECT and ASK results cannot be written as {format_name!r}; choose one of {choices}")
+    return result.serialize(format=syntax.oxigraph)
+
+
+def _prefixes() -> dict[str, str]:
+    return {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+
+
+def format_table(result: QueryResult) -> str:
+    """A plain-text table of SELECT results (terms as prefixed names), or the ASK answer."""
+    if isinstance(result, ox.QueryBoolean):
+        return "true" if bool(result) else "false"
+    names = [v.value for v in result.variables]
+    rows = [[_short(solution[name]) for name in names] for solution in result]
+    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(names)]
+    lines = [" | ".join(n.ljust(w) for n, w in zip(names, widths)), "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def _short(term) -> str:
+    """A term for a table: prefixed name, plain lexical form, or N-Triples as the fallback."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, namespace in PREFIXES.items():
+            local = term.value.removeprefix(str(namespace))
+            if local != term.value and local and all(c.isalnum() or c in "-_." for c in local):
+                return f"{prefix}:{local}"
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)

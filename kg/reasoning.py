@@ -1,0 +1,169 @@
+"""OWL 2 RL reasoning with owlrl, kept apart from the asserted triples and filtered to what is worth having.
+
+The reasoner sees the ontology and the story's triples. It does not see the evidence layer (the
+owl:Axiom annotations, text segments and selectors, the article's body): OWL gives annotations no
+meaning, so reasoning over them only costs time.
+
+owlrl's closure contains much that no user wants, and some that is not even RDF. The filter keeps an
+entailment only if it is new and informative; ``FILTERS`` lists what is dropped and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import owlrl
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from kg.errors import InconsistencyError
+from kg.namespaces import NKG, OA, PREFIXES, SCHEMA
+
+Triple = tuple
+#: owlrl writes the inconsistencies it finds into the graph as resources of this type.
+_ERROR = URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
+_ERROR_TEXT = URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
+_BUILT_IN = tuple(str(ns) for ns in (RDF, RDFS, OWL, XSD))
+_TAUTOLOGIES = {RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty, OWL.sameAs}
+
+
+def _literal_subject(t: Triple) -> bool:
+    return isinstance(t[0], Literal)
+
+
+def _reflexive(t: Triple) -> bool:
+    return t[1] in _TAUTOLOGIES and t[0] == t[2]
+
+
+def _trivial_type(t: Triple) -> bool:
+    return t[1] == RDF.type and t[2] in (OWL.Thing, RDFS.Resource) or (
+        t[1] == RDFS.subClassOf and t[2] in (OWL.Thing, RDFS.Resource)
+    )
+
+
+def _about_built_in_vocabulary(t: Triple) -> bool:
+    return isinstance(t[0], URIRef) and str(t[0]).startswith(_BUILT_IN)
+
+
+def _blank_node_subject(t: Triple) -> bool:
+    return isinstance(t[0], BNode)
+
+
+#: What the filter drops, in the order it is tried, with the reason printed by ``kg build``.
+FILTERS: tuple[tuple[str, Callable[[Triple], bool]], ...] = (
+    ("literal subject (not valid RDF)", _literal_subject),
+    ("reflexive sameAs, subClassOf, subPropertyOf or equivalence", _reflexive),
+    ("type or superclass owl:Thing / rdfs:Resource", _trivial_type),
+    ("about the RDF, RDFS, OWL or XSD vocabulary", _about_built_in_vocabulary),
+    ("about an ontology blank node (restriction, list, axiom)", _blank_node_subject),
+)
+
+
+@dataclass
+class Closure:
+    """The result of reasoning: the kept entailments, and what was left out."""
+
+    inferred: Graph
+    #: For each kept entailment, the owlrl round that first derived it (asserted triples are round 0).
+    rounds: dict[Triple, int]
+    #: How many entailments each filter dropped, by reason.
+    filtered: Counter = field(default_factory=Counter)
+    #: Entailments owlrl derived that were already asserted (in the evidence layer).
+    already_asserted: int = 0
+
+
+def reasoning_input(graphs: Iterable[Graph]) -> Graph:
+    """Ontology and story triples, without the evidence layer (annotations carry no entailments)."""
+    skipped_types = {OWL.Axiom, NKG.TextSegment, OA.TextQuoteSelector, OA.TextPositionSelector}
+    result = Graph()
+    for graph in graphs:
+        skipped = {s for t in skipped_types for s in graph.subjects(RDF.type, t)}
+        result.addN((s, p, o, result) for s, p, o in graph if s not in skipped and p != SCHEMA.articleBody)
+    return result
+
+
+class _RoundRecordingSemantics(owlrl.OWLRL_Semantics):
+    """owlrl's OWL 2 RL closure that also notes in which round each triple was derived.
+
+    Round numbers give explanations a well-founded order: a triple of round n was derived from
+    triples of earlier rounds only.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rounds: dict[Triple, int] = {}
+        self._round = 1
+
+    def rules(self, t, cycle_num):
+        self._round = cycle_num + 1
+        super().rules(t, cycle_num)
+
+    def store_triple(self, t):
+        self.rounds.setdefault(t, self._round)
+        super().store_triple(t)
+
+
+def apply_reasoning(ontology: Graph, asserted: list[Graph]) -> Closure:
+    """Compute the OWL 2 RL closure of ontology plus asserted graphs; return the filtered entailments.
+
+    :raises InconsistencyError: when the reasoner finds a contradiction, naming what clashes.
+    """
+    work = reasoning_input([ontology, *asserted])
+    given = set(work)
+    semantics = _RoundRecordingSemantics(work, False, False, rdfs=False)
+    semantics.closure()
+    _raise_on_inconsistency(work, given, ontology)
+    everything_asserted = set(ontology).union(*(set(g) for g in asserted))
+    closure = Closure(Graph(), {})
+    for prefix, namespace in PREFIXES.items():
+        closure.inferred.bind(prefix, namespace)
+    for triple in work:
+        if triple in given:
+            continue
+        if triple in everything_asserted:
+            closure.already_asserted += 1
+            continue
+        reason = next((name for name, drops in FILTERS if drops(triple)), None)
+        if reason:
+            closure.filtered[reason] += 1
+            continue
+        closure.inferred.add(triple)
+        closure.rounds[triple] = semantics.rounds.get(triple, 1)
+    return closure
+
+
+def _raise_on_inconsistency(work: Graph, given: set, ontology: Graph) -> None:
+    problems = sorted(str(text) for marker in work.subjects(RDF.type, _ERROR) for text in work.objects(marker, _ERROR_TEXT))
+    problems += _functional_value_clashes(work, given)
+    if problems:
+        shown = "; ".join(_shorten(p, ontology) for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise InconsistencyError(f"the data contradicts the ontology: {shown}{more}")
+
+
+def _functional_value_clashes(work: Graph, given: set) -> list[str]:
+    """Two different values of a functional datatype property: owlrl only derives ``lit1 sameAs lit2``."""
+    clashes = []
+    for prop in work.subjects(RDF.type, OWL.FunctionalProperty):
+        for subject in set(work.subjects(prop, None)):
+            values = sorted({o for o in work.objects(subject, prop) if isinstance(o, Literal)})
+            if len(values) > 1:
+                shown = ", ".join(repr(str(v)) for v in values)
+                clashes.append(f"functional property {prop} has several values for {subject}: {shown}")
+    return clashes
+
+
+def _shorten(message: str, ontology: Graph) -> str:
+    """Write the IRIs in an owlrl message as prefixed names, for a one-line error."""
+    names = ontology.namespace_manager
+
+    def prefixed(match: re.Match) -> str:
+        try:
+            return names.normalizeUri(URIRef(match[0]))
+        except Exception:  # noqa: BLE001 - an IRI that no prefix covers stays as it is
+            return match[0]
+
+    return re.sub(r"https?://[^\s,()'\"]+", prefixed, message)
