@@ -11,6 +11,7 @@ See ``data/README.md`` for the mapping's format.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Iterable
@@ -28,7 +29,7 @@ from kg.evidence import QuoteError, Span, describe_segment, locate
 from kg.namespaces import ARTICLE, ID, NKG, PREFIXES, SCHEMA
 from kg.project import MAPPING_FILE, Project
 from kg.vocabulary import PropertyKind, Vocabulary
-from kg.yamlfile import load_yaml
+from kg.yamlfile import Located, load_yaml
 
 SECTIONS = ("article", "entities", "facts", "claims", "corrections", "background")
 ARTICLE_KEYS = {"text", "title", "date", "quote", "language"}
@@ -141,21 +142,37 @@ class _ArticleMapper:
 
     # -- errors and checks ------------------------------------------------------------------------
 
-    def error(self, message: str, node: Any, fact: str | None = None) -> MappingError:
-        line = getattr(node, "line", 0)
+    def error(self, message: str, node: Any, fact: str | None = None, key: str | None = None) -> MappingError:
+        """A MappingError at the line of ``key`` in ``node`` (or of ``node`` itself)."""
+        line = node.line_of(key) if isinstance(node, Located) else 0
         return MappingError(message, source=f"{self.display}:{line}" if line else self.display, fact=fact)
 
-    def _check_keys(self, entry: Any, allowed: set[str], node: Any, fact: str) -> None:
+    def _check_keys(self, entry: Any, allowed: set[str], node: Any, fact: str, properties: bool = False) -> None:
+        """Refuse keys that are neither ``allowed`` nor (when ``properties``) declared properties."""
         if not isinstance(entry, dict):
             raise self.error("expected a mapping of keys to values", node, fact)
-        unknown = sorted(str(k) for k in entry if k not in allowed)
-        if unknown:
-            raise self.error(f"unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(allowed))}", node, fact)
+        for key in entry:
+            if key in allowed or (properties and self._property_keys({key: None})):
+                continue
+            what = "key or property" if properties else "key"
+            candidates = sorted(allowed) + (self._property_names() if properties else [])
+            hint = difflib.get_close_matches(str(key), candidates, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            expected = f" (keys: {', '.join(sorted(allowed))}{', or a property of the ontology' if properties else ''})"
+            raise self.error(f"unknown {what} {key!r}{suggestion}{expected if not hint else ''}", entry, fact, key)
+
+    def _property_names(self) -> list[str]:
+        """Names a mapping can use for the ontology's properties: nkg local names, others prefixed."""
+        names = []
+        for iri in self.vocabulary.properties:
+            local = str(iri).removeprefix(str(NKG))
+            names.append(local if local != str(iri) else self.graph.namespace_manager.normalizeUri(iri))
+        return names
 
     def _required(self, entry: dict, key: str, fact: str) -> Any:
         value = entry.get(key)
         if value is None or value == "" or value == []:
-            raise self.error(f"missing '{key}'", entry, fact)
+            raise self.error(f"missing '{key}'", entry, fact, key)
         return value
 
     # -- the article --------------------------------------------------------------------------------
@@ -218,7 +235,7 @@ class _ArticleMapper:
             if not isinstance(mapping.get(section) or [], list):
                 raise self.error(f"section '{section}' must be a list of entries", mapping, section)
 
-    def _resource(self, name: Any, node: Any, fact: str) -> URIRef:
+    def _resource(self, name: Any, node: Any, fact: str, key: str | None = None) -> URIRef:
         """An entity id of this mapping, or a named individual of the ontology (``held``, ``nkg:held``)."""
         if isinstance(name, str):
             if name in self.ids:
@@ -226,19 +243,21 @@ class _ArticleMapper:
             individual = self.vocabulary.individual_from_name(name)
             if individual is not None:
                 return individual
-        raise self.error(f"unknown entity {name!r}: declare it under 'entities'", node, fact)
+        raise self.error(f"unknown entity {name!r}: declare it under 'entities'", node, fact, key)
 
     # -- evidence -------------------------------------------------------------------------------------
 
-    def _segment(self, quote: Any, occurrence: Any, node: Any, fact: str, within: Span | None = None) -> Span:
+    def _segment(
+        self, quote: Any, occurrence: Any, node: Any, fact: str, within: Span | None = None, key: str = "quote"
+    ) -> Span:
         if not isinstance(quote, str):
-            raise self.error("a quote must be text", node, fact)
+            raise self.error("a quote must be text", node, fact, key)
         if occurrence is not None and (not isinstance(occurrence, int) or occurrence < 1):
-            raise self.error("'occurrence' must be a whole number from 1", node, fact)
+            raise self.error("'occurrence' must be a whole number from 1", node, fact, "occurrence")
         try:
             return locate(self.article.text, quote, occurrence, within)
         except QuoteError as problem:
-            raise self.error(str(problem), node, fact) from None
+            raise self.error(str(problem), node, fact, key) from None
 
     def _evidence(self, span: Span) -> URIRef:
         return describe_segment(self.graph, self.article.iri, self.article.text, span, label_prefix=self.slug)
@@ -247,12 +266,12 @@ class _ArticleMapper:
 
     def _map_entity(self, name: str, entry: Any) -> None:
         fact = f"entity '{name}'"
-        self._check_keys(entry, ENTRY_KEYS - {"about", "quote"} | self._property_keys(entry), entry, fact)
+        self._check_keys(entry, ENTRY_KEYS - {"about", "quote"}, entry, fact, properties=True)
         subject = self.ids[name]
         if "mention" in entry and "source" in entry:
             raise self.error("give either 'mention' (words of the article) or 'source' (a URL), not both", entry, fact)
         if "mention" in entry:
-            span = self._segment(entry["mention"], entry.get("occurrence", 1), entry, fact)
+            span = self._segment(entry["mention"], entry.get("occurrence", 1), entry, fact, key="mention")
             support = {"evidence": self._evidence(span)}
         elif "source" in entry:
             support = {"source": self._source(entry, fact)}
@@ -265,14 +284,14 @@ class _ArticleMapper:
             self.assertions.add((subject, RDF.type, self._class(class_name, entry, fact)), **support)
         for alias in self._as_list(entry.get("aka")):
             if str(alias) not in self.article.text:
-                raise self.error(f"alias not in the article: {alias!r}", entry, fact)
+                raise self.error(f"alias not in the article: {alias!r}", entry, fact, "aka")
             self.assertions.add((subject, SKOS.altLabel, Literal(str(alias), lang=self.article.language)), **support)
         self._map_properties(subject, entry, support, fact)
 
     def _map_fact(self, entry: Any) -> None:
         about = entry.get("about") if isinstance(entry, dict) else None
         fact = f"fact about '{about}'"
-        self._check_keys(entry, {"quote", "occurrence", "about", "note", "a"} | self._property_keys(entry), entry, fact)
+        self._check_keys(entry, {"quote", "occurrence", "about", "note", "a"}, entry, fact, properties=True)
         subject = self._resource(self._required(entry, "about", fact), entry, fact)
         span = self._segment(self._required(entry, "quote", fact), entry.get("occurrence"), entry, fact)
         support = {"evidence": self._evidence(span)}
@@ -285,7 +304,7 @@ class _ArticleMapper:
     def _map_background(self, entry: Any) -> None:
         about = entry.get("about") if isinstance(entry, dict) else None
         fact = f"background about '{about}'"
-        self._check_keys(entry, {"source", "about", "note", "a"} | self._property_keys(entry), entry, fact)
+        self._check_keys(entry, {"source", "about", "note", "a"}, entry, fact, properties=True)
         subject = self._resource(self._required(entry, "about", fact), entry, fact)
         support = {"source": self._source(entry, fact)}
         for class_name in self._as_list(entry.get("a")):
@@ -304,15 +323,15 @@ class _ArticleMapper:
         self.labels[claim] = label
         add((claim, RDF.type, NKG.Claim), **support)
         add((claim, RDFS.label, Literal(label, lang=self.article.language)), **support)
-        add((claim, NKG.claimant, self._resource(self._required(entry, "claimant", fact), entry, fact)), **support)
+        add((claim, NKG.claimant, self._resource(self._required(entry, "claimant", fact), entry, fact, "claimant")), **support)
         add((claim, NKG.reportingVerb, Literal(str(self._required(entry, "verb", fact)))), **support)
-        status = self._resource(self._required(entry, "status", fact), entry, fact)
+        status = self._resource(self._required(entry, "status", fact), entry, fact, "status")
         add((claim, NKG.epistemicStatus, status), **support)
         for key, prop in (("through", NKG.reportedThrough), ("during", NKG.madeDuring)):
             for value in self._as_list(entry.get(key)):
-                add((claim, prop, self._resource(value, entry, fact)), **support)
+                add((claim, prop, self._resource(value, entry, fact, key)), **support)
         for words in self._as_list(entry.get("quotation")):
-            quotation = self._segment(words, None, entry, f"{fact} quotation", within=span)
+            quotation = self._segment(words, None, entry, f"{fact} quotation", within=span, key="quotation")
             add((claim, NKG.quotation, self._evidence(quotation)), **support)
         for number, content in enumerate(self._as_list(entry.get("says")), start=1):
             proposition = ID[f"{name}-p{number}"]
@@ -352,7 +371,7 @@ class _ArticleMapper:
         support = {"evidence": self._evidence(span)}
         wording = str(self._required(entry, "wording", fact))
         correct = str(self._required(entry, "correct", fact))
-        wrong = self._segment(wording, None, entry, f"{fact} wording", within=span)
+        wrong = self._segment(wording, None, entry, f"{fact} wording", within=span, key="wording")
         add = self.assertions.add
         label = f"The article's {wording!r} should read {correct!r}"
         self.labels[correction] = label
@@ -361,7 +380,7 @@ class _ArticleMapper:
         add((correction, NKG.correctsText, self._evidence(wrong)), **support)
         add((correction, NKG.wordingAsStated, Literal(wording)), **support)
         add((correction, NKG.correctWording, Literal(correct)), **support)
-        add((correction, NKG.correctionOf, self._resource(self._required(entry, "of", fact), entry, fact)), **support)
+        add((correction, NKG.correctionOf, self._resource(self._required(entry, "of", fact), entry, fact, "of")), **support)
         add((correction, RDFS.comment, Literal(str(self._required(entry, "note", fact)), lang=self.article.language)), **support)
         if entry.get("source"):
             add((correction, DCTERMS.source, URIRef(self._source(entry, fact))), **support)
@@ -387,9 +406,9 @@ class _ArticleMapper:
             prop = self.vocabulary.property_from_name(str(key))
             for value in self._as_list(values):
                 if prop.kind is PropertyKind.OBJECT:
-                    obj = self._resource(value, entry, fact)
+                    obj = self._resource(value, entry, fact, key)
                 else:
-                    obj = self._literal(prop, value, entry, fact)
+                    obj = self._literal(prop, value, entry, fact, key)
                 self.assertions.add((subject, prop.iri, obj), **support)
                 stated += 1
         return stated
@@ -403,15 +422,16 @@ class _ArticleMapper:
                 " 'today', 'tomorrow' or a day and month ('17 August')",
                 entry,
                 fact,
+                "date",
             )
         if day.resolved and quote is not None and expression.lower() not in quote.lower():
-            raise self.error(f"the date words {expression!r} are not in the quote", entry, fact)
+            raise self.error(f"the date words {expression!r} are not in the quote", entry, fact, "date")
         add = self.assertions.add
         add((subject, NKG.date, Literal(day_start(day.day), datatype=XSD.dateTime)), **support)
         add((subject, NKG.dateAsStated, Literal(expression)), **support)
         add((subject, NKG.dateResolved, Literal(day.resolved)), **support)
 
-    def _literal(self, prop, value: Any, node: Any, fact: str) -> Literal:
+    def _literal(self, prop, value: Any, node: Any, fact: str, key: str | None = None) -> Literal:
         if prop.kind is PropertyKind.ANNOTATION:
             return Literal(str(value), lang=self.article.language)
         datatype = prop.range
@@ -427,19 +447,19 @@ class _ArticleMapper:
             if datatype == XSD.dateTime:
                 return Literal(datetime.fromisoformat(str(value)), datatype=XSD.dateTime)
         except ValueError as problem:
-            raise self.error(f"bad value {value!r} for {prop.iri}: {problem}", node, fact) from None
+            raise self.error(f"bad value {value!r} for {prop.iri}: {problem}", node, fact, key) from None
         return Literal(str(value))
 
     def _class(self, name: Any, node: Any, fact: str) -> URIRef:
         iri = self.vocabulary.class_from_name(str(name))
         if iri is None:
-            raise self.error(f"unknown class {name!r}", node, fact)
+            raise self.error(f"unknown class {name!r}", node, fact, "a")
         return iri
 
     def _source(self, entry: dict, fact: str) -> URIRef:
         source = str(self._required(entry, "source", fact))
         if not re.match(r"https?://\S+$", source):
-            raise self.error(f"'source' must be an http(s) URL, not {source!r}", entry, fact)
+            raise self.error(f"'source' must be an http(s) URL, not {source!r}", entry, fact, "source")
         return URIRef(source)
 
     @staticmethod

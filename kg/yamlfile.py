@@ -11,9 +11,14 @@ from kg.errors import MappingError
 
 
 class Located(dict):
-    """A YAML mapping that remembers the line (1-based) where it starts."""
+    """A YAML mapping that remembers the line (1-based) where it starts, and the line of each key."""
 
     line: int = 0
+    key_lines: dict
+
+    def line_of(self, key: str | None) -> int:
+        """The line of ``key``, or of the mapping when the key is absent."""
+        return self.key_lines.get(key, self.line) if key is not None else self.line
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -30,6 +35,7 @@ _StrictLoader.yaml_implicit_resolvers = {
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> Located:
     mapping = Located()
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
@@ -37,6 +43,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> Located
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
     return mapping
 
 

@@ -1,0 +1,104 @@
+"""Bad mapping input stops the build with one clear message (file, line, fact) and loses nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.build import build
+from kg.errors import MappingError
+
+MAPPING = "data/2031-04-02-harbour-summit/mapping.yaml"
+
+
+def broken(fixture_project, old: str, new: str):
+    """The fixture project, already built, with ``old`` replaced by ``new`` in its mapping."""
+    project = fixture_project()
+    build(project)
+    path = project.root / MAPPING
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return project
+
+
+def line_of(project, needle: str) -> int:
+    """The number of the last line of the mapping that ends with ``needle``."""
+    lines = (project.root / MAPPING).read_text(encoding="utf-8").splitlines()
+    return max(n for n, line in enumerate(lines, start=1) if line.endswith(needle))
+
+
+#: case: (text of the good mapping, its replacement, the line the error must point to, the message's end)
+CASES = {
+    "quote not in the article": (
+        "  - quote: The two leaders will meet again",
+        "  - quote: The two leaders will never meet again",
+        "in Port Vell tomorrow to sign a fishing treaty",
+        "fact about 'treaty-signing': not found in the article: 'The two leaders will never meet again"
+        " in Port Vell tomorrow to sign a fishing treaty'",
+    ),
+    "unknown entity": (
+        "    hasParticipant: [ilse-varga, tomas-reed]",
+        "    hasParticipant: [ilse-varga, tomas-reid]",
+        "hasParticipant: [ilse-varga, tomas-reid]",
+        "fact about 'treaty-signing': unknown entity 'tomas-reid': declare it under 'entities'",
+    ),
+    "unknown class": (
+        "    a: Newspaper",
+        "    a: Newspapr",
+        "a: Newspapr",
+        "entity 'daily-beacon': unknown class 'Newspapr'",
+    ),
+    "unknown property": (
+        "    hostedBy: ilse-varga",
+        "    hostedBY: ilse-varga",
+        "hostedBY: ilse-varga",
+        "fact about 'harbour-summit': unknown key or property 'hostedBY'; did you mean 'hostedBy'?",
+    ),
+    "unparseable date": (
+        "    date: tomorrow",
+        "    date: the day after tomorrow",
+        "date: the day after tomorrow",
+        "fact about 'treaty-signing': unparseable date 'the day after tomorrow': use YYYY-MM-DD, a weekday"
+        " ('Friday night'), 'today', 'tomorrow' or a day and month ('17 August')",
+    ),
+    "duplicate IRI": (
+        "  tomas-reed:\n",
+        "  tomas-reed:\n    a: Person\n    label: Tomas Reed\n    mention: Tomas Reed\n  ilse-varga:\n",
+        "  ilse-varga:",
+        "YAML error: duplicate key 'ilse-varga'",
+    ),
+    "duplicate IRI across sections": (
+        "  beacon-misspelt:",
+        "  reed-northland-agreed:",
+        "quote: the Daily Beakon reported",
+        "correction 'reed-northland-agreed': duplicate IRI https://w3id.org/newskg/id/reed-northland-agreed:"
+        " the id 'reed-northland-agreed' is already used",
+    ),
+    "YAML syntax error": (
+        "    label: Ilse Varga",
+        "    label: [Ilse Varga",
+        "mention: Ilse Varga",
+        "YAML error: while parsing a flow sequence expected ',' or ']', but got ':'",
+    ),
+    "ambiguous quote": (
+        "  - quote: Northland's Prime Minister\n    about: prime-minister-of-northland",
+        "  - quote: Northland\n    about: prime-minister-of-northland",
+        "- quote: Northland",
+        "fact about 'prime-minister-of-northland': quote occurs 3 times; add 'occurrence: N' (1 to 3)"
+        " or quote more words: 'Northland'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_bad_mapping_stops_the_build_with_one_clear_message(fixture_project, case):
+    old, new, locator, message = CASES[case]
+    project = broken(fixture_project, old, new)
+    before = {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
+    with pytest.raises(MappingError) as raised:
+        build(project)
+    error = str(raised.value)
+    assert "\n" not in error
+    assert error == f"{MAPPING}:{line_of(project, locator)}: {message}"
+    after = {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
+    assert after == before, "a failed build must leave the previous build untouched"
