@@ -1,0 +1,92 @@
+"""The real ``kg`` command, run as a user runs it: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def kg(project, *args, input_text=None):
+    return subprocess.run(
+        [sys.executable, "-m", "kg", "--project", str(project.root), *args],
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def harbour(fixture_project):
+    return fixture_project()
+
+
+def test_build_prints_counts_and_timings_then_reuses_the_build(harbour):
+    first = kg(harbour, "build")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0] == "kg: built 1 article(s) into build"
+    assert lines[1] == "  triples: 620 asserted, 1020 ontology, 537 inferred, 1294 filtered out"
+    assert lines[-1].startswith("  time: map ")
+    second = kg(harbour, "build")
+    assert second.stdout.splitlines()[0] == "kg: build is up to date in build (inputs unchanged)"
+
+
+def test_query_prints_a_table_by_default(harbour):
+    result = kg(harbour, "query", "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "who       \n----------\nIlse Varga\n(1 row)\n"
+
+
+def test_query_reads_a_file_and_writes_any_results_format(harbour, tmp_path):
+    query = tmp_path / "q.rq"
+    query.write_text("ASK { id:treaty-signing nkg:status nkg:planned }")
+    result = kg(harbour, "query", "--format", "json", f"@{query}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '{"head":{},"boolean":true}'
+
+
+def test_query_without_inferences_misses_what_only_reasoning_gives(harbour):
+    query = "ASK { id:ilse-varga nkg:holdsOfficeIn id:northland }"
+    assert kg(harbour, "query", query).stdout == "true\n"
+    assert kg(harbour, "query", "--no-infer", query).stdout == "false\n"
+
+
+def test_a_syntax_error_is_one_line_with_its_position_and_exit_code_2(harbour):
+    result = kg(harbour, "query", "SELECT ?x WHERE { ?x ?y }")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("kg: error: SPARQL syntax error at 1:26: expected one of ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_bad_mapping_is_one_line_naming_file_line_and_fact(harbour):
+    mapping = harbour.root / "data" / "2031-04-02-harbour-summit" / "mapping.yaml"
+    mapping.write_text(mapping.read_text().replace("    a: Newspaper", "    a: Newspapr"))
+    result = kg(harbour, "validate")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:37: entity 'daily-beacon': unknown class 'Newspapr'\n"
+    )
+
+
+def test_validate_writes_nothing(harbour):
+    result = kg(harbour, "validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "kg: valid: 1 article(s), 620 asserted triples, 537 inferred; mapping, reasoning and SHACL checks passed\n"
+    )
+    assert not harbour.build_dir.exists()
+
+
+def test_outside_a_project_the_error_says_what_to_do(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", "build"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"kg: error: {tmp_path} is not a project folder (no ontology/newskg.ttl or data/):"
+        " run kg from the repository's top folder or pass --project\n"
+    )
