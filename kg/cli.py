@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--no-infer", action="store_true", help="query without the inferred graph")
     query.set_defaults(command=cmd_query)
 
+    explain = commands.add_parser("explain", help="why a triple holds: the rules and premises behind an inference")
+    explain.add_argument("subject", help="prefix:name, <IRI>")
+    explain.add_argument("predicate", help="prefix:name, <IRI> or a")
+    explain.add_argument("object", help='prefix:name, <IRI> or a literal in N-Triples form ("...")')
+    explain.add_argument("--format", default="text", choices=["text", "json"])
+    explain.set_defaults(command=cmd_explain)
+
     export = commands.add_parser("export", help="write graphs of the build to a file")
     export.add_argument("--graph", default="all", choices=["ontology", "asserted", "inferred", "all"])
     export.add_argument("--format", choices=sorted(RDF_SYNTAXES), help="default: from the file's extension")
@@ -128,6 +135,24 @@ def _read_query(argument: str) -> str:
         except OSError as error:
             raise KgError(f"cannot read the query file {argument[1:]}: {error.strerror}") from None
     return argument
+
+
+def cmd_explain(project: Project, args: argparse.Namespace) -> int:
+    import json
+
+    from kg.build import build
+    from kg.dataset import load_store
+    from kg.explain import Explainer, parse_term, short
+
+    triple = (parse_term(args.subject), parse_term(args.predicate), parse_term(args.object))
+    build(project)
+    manifest, store = load_store(project.build_dir)
+    proof = Explainer(store, manifest, project.build_dir).explain(triple)
+    if proof is None:
+        print(f"not entailed: {' '.join(short(t) for t in triple)} is neither asserted nor inferred")
+        return 1
+    print(json.dumps(proof.to_json(), indent=2, ensure_ascii=False) if args.format == "json" else proof.to_text())
+    return 0
 
 
 def cmd_export(project: Project, args: argparse.Namespace) -> int:

@@ -39,9 +39,7 @@ def _reflexive(t: Triple) -> bool:
 
 
 def _trivial_type(t: Triple) -> bool:
-    return t[1] == RDF.type and t[2] in (OWL.Thing, RDFS.Resource) or (
-        t[1] == RDFS.subClassOf and t[2] in (OWL.Thing, RDFS.Resource)
-    )
+    return t[1] in (RDF.type, RDFS.subClassOf, RDFS.domain, RDFS.range) and t[2] in (OWL.Thing, RDFS.Resource)
 
 
 def _about_built_in_vocabulary(t: Triple) -> bool:
@@ -56,7 +54,7 @@ def _blank_node_subject(t: Triple) -> bool:
 FILTERS: tuple[tuple[str, Callable[[Triple], bool]], ...] = (
     ("literal subject (not valid RDF)", _literal_subject),
     ("reflexive sameAs, subClassOf, subPropertyOf or equivalence", _reflexive),
-    ("type or superclass owl:Thing / rdfs:Resource", _trivial_type),
+    ("type, superclass, domain or range owl:Thing / rdfs:Resource", _trivial_type),
     ("about the RDF, RDFS, OWL or XSD vocabulary", _about_built_in_vocabulary),
     ("about an ontology blank node (restriction, list, axiom)", _blank_node_subject),
 )
