@@ -1,0 +1,173 @@
+"""OWL-RL reasoning: the inferences that make the ontology worth having, kept apart and filtered."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from kg.explain import Explainer, parse_term
+from kg.query import run_query
+
+INFERRED = "https://w3id.org/newskg/graph/inferred"
+
+
+def inferred(store, subject, predicate, obj) -> bool:
+    _, oxigraph = store
+    quad = ox.Quad(parse_term(subject), parse_term(predicate), parse_term(obj), ox.NamedNode(INFERRED))
+    return quad in oxigraph
+
+
+#: (what the ontology is for, the triple only reasoning gives)
+ENTAILMENTS = {
+    "transitive containment (prp-trp)": ("id:donetsk", "nkg:locatedIn", "id:ukraine"),
+    "transitive containment through background knowledge": (
+        "id:joint-base-elmendorf-richardson",
+        "nkg:locatedIn",
+        "id:united-states",
+    ),
+    "inverse (prp-inv1)": ("id:ukraine", "nkg:participatesIn", "id:russo-ukrainian-war"),
+    "inverse of a sub-property": ("id:keir-starmer", "nkg:hosts", "id:coalition-of-the-willing-meeting"),
+    "symmetric meeting (prp-symp)": ("id:vladimir-putin", "nkg:meetsWith", "id:donald-trump"),
+    "type through a subclass (cax-sco)": ("id:alaska-summit", "a", "nkg:Meeting"),
+    "type through a domain (prp-dom)": ("id:trump-administration", "a", "nkg:ExecutiveOffice"),
+    "type through a range (prp-rng)": ("id:president-of-finland", "a", "nkg:Office"),
+    "property chain (prp-spo2)": ("id:keir-starmer", "nkg:holdsOfficeIn", "id:united-kingdom"),
+    "property chain through transitivity": ("id:alaska-summit", "nkg:takesPlaceIn", "id:united-states"),
+    "property chain over claims": ("id:steve-witkoff", "nkg:spokeThrough", "id:cnn"),
+    "alignment to a standard vocabulary (prp-spo1)": ("id:alaska-summit", "sem:hasActor", "id:vladimir-putin"),
+}
+
+
+@pytest.mark.parametrize("name", ENTAILMENTS, ids=str)
+def test_the_entailment_holds_in_the_default_graph(store, name):
+    manifest, oxigraph = store
+    subject, predicate, obj = ENTAILMENTS[name]
+    answer = run_query(oxigraph, manifest, f"ASK {{ {subject} {predicate} {obj} }}")
+    assert bool(answer)
+
+
+def test_reasoning_adds_what_the_article_never_states(store):
+    assert inferred(store, "id:joint-base-elmendorf-richardson", "nkg:locatedIn", "id:united-states")
+    assert inferred(store, "id:vladimir-putin", "nkg:meetsWith", "id:donald-trump")
+    assert inferred(store, "id:keir-starmer", "nkg:holdsOfficeIn", "id:united-kingdom")
+    assert inferred(store, "id:alaska-summit", "nkg:takesPlaceIn", "id:united-states")
+    assert inferred(store, "id:president-of-finland", "a", "nkg:Office") is False  # asserted, hence not repeated
+
+
+def test_the_inferred_graph_holds_no_noise(store):
+    manifest, oxigraph = store
+    noise = run_query(
+        oxigraph,
+        manifest,
+        f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }}
+              FILTER (isBlank(?s) || ?o IN (owl:Thing, rdfs:Resource)
+                      || (?s = ?o && ?p IN (owl:sameAs, rdfs:subClassOf, rdfs:subPropertyOf,
+                                             owl:equivalentClass, owl:equivalentProperty))
+                      || STRSTARTS(STR(?s), STR(owl:)) || STRSTARTS(STR(?s), STR(rdf:))
+                      || STRSTARTS(STR(?s), STR(rdfs:)) || STRSTARTS(STR(?s), STR(xsd:))) }}""",
+    )
+    assert next(iter(noise))["n"].value == "0"
+    repeated = run_query(
+        oxigraph,
+        manifest,
+        f"""ASK {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }}
+                   GRAPH ?g {{ ?s ?p ?o }} FILTER (?g != <{INFERRED}>) }}""",
+    )
+    assert not bool(repeated)
+
+
+def test_the_build_reports_what_it_filtered(built):
+    assert built.manifest.filtered == {
+        "about the RDF, RDFS, OWL or XSD vocabulary": 124,
+        "literal subject (not valid RDF)": 666,
+        "reflexive sameAs, subClassOf, subPropertyOf or equivalence": 873,
+        "type, superclass, domain or range owl:Thing / rdfs:Resource": 368,
+    }
+    assert built.manifest.counts == {"asserted": 7379, "ontology": 1020, "inferred": 1207, "filtered out": 2031}
+
+
+def test_without_inferences_the_default_graph_has_only_ontology_and_asserted_triples(store):
+    manifest, oxigraph = store
+    query = "ASK { id:keir-starmer nkg:holdsOfficeIn id:united-kingdom }"
+    assert bool(run_query(oxigraph, manifest, query, infer=True))
+    assert not bool(run_query(oxigraph, manifest, query, infer=False))
+
+
+@pytest.fixture(scope="module")
+def explainer(project, store):
+    manifest, oxigraph = store
+    return Explainer(oxigraph, manifest, project.build_dir)
+
+
+def test_every_inferred_triple_has_a_proof(explainer, store):
+    _, oxigraph = store
+    unexplained = [
+        q for q in oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED))
+        if explainer.explain((q.subject, q.predicate, q.object)) is None
+    ]
+    assert unexplained == []
+
+
+def explain(explainer, subject, predicate, obj):
+    return explainer.explain((parse_term(subject), parse_term(predicate), parse_term(obj))).to_text()
+
+
+ARTICLE_GRAPH = "graph:article/2025-08-17-witkoff-security-guarantees"
+
+
+def test_proof_of_transitive_containment(explainer):
+    assert explain(explainer, "id:joint-base-elmendorf-richardson", "nkg:locatedIn", "id:united-states") == (
+        "id:joint-base-elmendorf-richardson nkg:locatedIn id:united-states    [prp-trp]\n"
+        "  nkg:locatedIn rdf:type owl:TransitiveProperty    [asserted in graph:ontology]\n"
+        f"  id:joint-base-elmendorf-richardson nkg:locatedIn id:anchorage    [asserted in {ARTICLE_GRAPH}]\n"
+        '      evidence: chars 6921-6962: "the talks at a military base in Anchorage"\n'
+        "  id:anchorage nkg:locatedIn id:united-states    [prp-trp]\n"
+        "    nkg:locatedIn rdf:type owl:TransitiveProperty    [asserted in graph:ontology]\n"
+        f"    id:anchorage nkg:locatedIn id:alaska    [asserted in {ARTICLE_GRAPH}]\n"
+        "        source: https://en.wikipedia.org/wiki/Anchorage,_Alaska\n"
+        f"    id:alaska nkg:locatedIn id:united-states    [asserted in {ARTICLE_GRAPH}]\n"
+        "        source: https://en.wikipedia.org/wiki/Alaska"
+    )
+
+
+def test_proof_of_a_property_chain(explainer):
+    assert explain(explainer, "id:keir-starmer", "nkg:holdsOfficeIn", "id:united-kingdom") == (
+        "id:keir-starmer nkg:holdsOfficeIn id:united-kingdom    [prp-spo2]\n"
+        "  nkg:holdsOfficeIn owl:propertyChainAxiom (nkg:holdsOffice nkg:officeOf)    [asserted in graph:ontology]\n"
+        "  id:keir-starmer nkg:holdsOffice id:prime-minister-of-the-united-kingdom"
+        f"    [asserted in {ARTICLE_GRAPH}]\n"
+        '      evidence: chars 1306-1346: "British Prime Minister, Sir Keir Starmer"\n'
+        f"  id:prime-minister-of-the-united-kingdom nkg:officeOf id:united-kingdom    [asserted in {ARTICLE_GRAPH}]\n"
+        '      evidence: chars 1306-1328: "British Prime Minister"'
+    )
+
+
+def test_proof_of_a_symmetric_meeting(explainer):
+    assert explain(explainer, "id:vladimir-putin", "nkg:meetsWith", "id:donald-trump") == (
+        "id:vladimir-putin nkg:meetsWith id:donald-trump    [prp-symp]\n"
+        "  nkg:meetsWith rdf:type owl:SymmetricProperty    [asserted in graph:ontology]\n"
+        f"  id:donald-trump nkg:meetsWith id:vladimir-putin    [asserted in {ARTICLE_GRAPH}]\n"
+        '      evidence: chars 4336-4384: "Friday night saw Trump meet with Putin in Alaska"'
+    )
+
+
+def test_proof_of_an_inverse(explainer):
+    assert explain(explainer, "id:ukraine", "nkg:participatesIn", "id:russo-ukrainian-war") == (
+        "id:ukraine nkg:participatesIn id:russo-ukrainian-war    [prp-inv1]\n"
+        "  nkg:hasParticipant owl:inverseOf nkg:participatesIn    [asserted in graph:ontology]\n"
+        f"  id:russo-ukrainian-war nkg:hasParticipant id:ukraine    [asserted in {ARTICLE_GRAPH}]\n"
+        '      evidence: chars 3200-3231: "Russia’s illegal war in Ukraine"'
+    )
+
+
+def test_an_asserted_triple_is_explained_by_its_evidence(explainer):
+    assert explain(explainer, "id:cnn", "a", "nkg:Broadcaster") == (
+        f"id:cnn rdf:type nkg:Broadcaster    [asserted in {ARTICLE_GRAPH}]\n"
+        '    evidence: chars 331-334: "CCN"'
+    )
+
+
+def test_a_claimed_fact_is_not_entailed(explainer):
+    assert explainer.explain(
+        (parse_term("id:vladimir-putin"), parse_term("nkg:agreesTo"), parse_term("id:article-5-like-security-guarantees"))
+    ) is None
