@@ -113,7 +113,7 @@ def apply_reasoning(ontology: Graph, asserted: list[Graph]) -> Closure:
     given = set(work)
     semantics = _RoundRecordingSemantics(work, False, False, rdfs=False)
     semantics.closure()
-    _raise_on_inconsistency(work, given, ontology)
+    _raise_on_inconsistency(work, given)
     everything_asserted = set(ontology).union(*(set(g) for g in asserted))
     closure = Closure(Graph(), {})
     for prefix, namespace in PREFIXES.items():
@@ -133,35 +133,53 @@ def apply_reasoning(ontology: Graph, asserted: list[Graph]) -> Closure:
     return closure
 
 
-def _raise_on_inconsistency(work: Graph, given: set, ontology: Graph) -> None:
-    problems = sorted(str(text) for marker in work.subjects(RDF.type, _ERROR) for text in work.objects(marker, _ERROR_TEXT))
-    problems += _functional_value_clashes(work, given)
+def _raise_on_inconsistency(work: Graph, given: set) -> None:
+    asserted = Graph()
+    asserted.addN((s, p, o, asserted) for s, p, o in given)
+    problems = _functional_value_clashes(asserted) or _functional_value_clashes(work)
+    markers = sorted(str(t) for m in work.subjects(RDF.type, _ERROR) for t in work.objects(m, _ERROR_TEXT))
+    problems += [_with_cause(message, work) for message in markers]
     if problems:
-        shown = "; ".join(_shorten(p, ontology) for p in problems[:5])
+        shown = "; ".join(_shorten(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InconsistencyError(f"the data contradicts the ontology: {shown}{more}")
 
 
-def _functional_value_clashes(work: Graph, given: set) -> list[str]:
+def _functional_value_clashes(graph: Graph) -> list[str]:
     """Two different values of a functional datatype property: owlrl only derives ``lit1 sameAs lit2``."""
     clashes = []
-    for prop in work.subjects(RDF.type, OWL.FunctionalProperty):
-        for subject in set(work.subjects(prop, None)):
-            values = sorted({o for o in work.objects(subject, prop) if isinstance(o, Literal)})
+    for prop in sorted(graph.subjects(RDF.type, OWL.FunctionalProperty)):
+        for subject in sorted(set(graph.subjects(prop, None))):
+            values = sorted({o for o in graph.objects(subject, prop) if isinstance(o, Literal)})
             if len(values) > 1:
                 shown = ", ".join(repr(str(v)) for v in values)
-                clashes.append(f"functional property {prop} has several values for {subject}: {shown}")
+                clashes.append(f"<{subject}> has several values of the functional property <{prop}>: {shown}")
     return clashes
 
 
-def _shorten(message: str, ontology: Graph) -> str:
+def _with_cause(message: str, work: Graph) -> str:
+    """Add to owlrl's "sameAs and AllDifferent" message the functional property that made the two the same."""
+    match = re.search(r"pair: \(([^,]+), ([^)]+)\)", message)
+    if not match or "sameAs" not in message:
+        return message
+    first, second = URIRef(match[1].strip()), URIRef(match[2].strip())
+    for prop in work.subjects(RDF.type, OWL.FunctionalProperty):
+        for subject in work.subjects(prop, first):
+            if (subject, prop, second) in work:
+                return f"{message}, because <{subject}> has both as values of the functional property <{prop}>"
+    return message
+
+
+def _shorten(message: str) -> str:
     """Write the IRIs in an owlrl message as prefixed names, for a one-line error."""
-    names = ontology.namespace_manager
+    names = Graph()
+    for prefix, namespace in PREFIXES.items():
+        names.bind(prefix, namespace)
 
     def prefixed(match: re.Match) -> str:
         try:
-            return names.normalizeUri(URIRef(match[0]))
+            return names.namespace_manager.normalizeUri(URIRef(match[1] or match[2]))
         except Exception:  # noqa: BLE001 - an IRI that no prefix covers stays as it is
             return match[0]
 
-    return re.sub(r"https?://[^\s,()'\"]+", prefixed, message)
+    return re.sub(r"<(https?://[^>\s]+)>|(?<![<\w])(https?://[^\s,()'\"<>]+)", prefixed, message)
