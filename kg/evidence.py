@@ -64,8 +64,7 @@ def locate(text: str, quote: str, occurrence: int | None = None, within: Span | 
         raise QuoteError(f"not found {place}: {quote!r}")
     if occurrence is None and len(starts) > 1:
         raise QuoteError(
-            f"quote occurs {len(starts)} times; add 'occurrence: N' (1 to {len(starts)})"
-            f" or quote more words: {quote!r}"
+            f"quote occurs {len(starts)} times; add 'occurrence: N' (1 to {len(starts)}) or quote more words: {quote!r}"
         )
     index = (occurrence or 1) - 1
     if not 0 <= index < len(starts):

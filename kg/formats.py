@@ -55,7 +55,9 @@ RDF_SYNTAXES: dict[str, RdfSyntax] = {
 RESULTS_SYNTAXES: dict[str, ResultsSyntax] = {
     s.name: s
     for s in (
-        ResultsSyntax("json", "application/sparql-results+json", "srj", ox.QueryResultsFormat.JSON, ("application/json",)),
+        ResultsSyntax(
+            "json", "application/sparql-results+json", "srj", ox.QueryResultsFormat.JSON, ("application/json",)
+        ),
         ResultsSyntax("xml", "application/sparql-results+xml", "srx", ox.QueryResultsFormat.XML, ("application/xml",)),
         ResultsSyntax("csv", "text/csv", "csv", ox.QueryResultsFormat.CSV),
         ResultsSyntax("tsv", "text/tab-separated-values", "tsv", ox.QueryResultsFormat.TSV),

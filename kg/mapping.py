@@ -88,7 +88,7 @@ class _Assertions:
 
 
 def _digest(triple: tuple) -> str:
-    return hashlib.sha1(" ".join(term.n3() for term in triple).encode()).hexdigest()[:16]
+    return hashlib.sha256(" ".join(term.n3() for term in triple).encode()).hexdigest()[:16]
 
 
 def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple[Article, Graph]:
@@ -323,7 +323,10 @@ class _ArticleMapper:
         self.labels[claim] = label
         add((claim, RDF.type, NKG.Claim), **support)
         add((claim, RDFS.label, Literal(label, lang=self.article.language)), **support)
-        add((claim, NKG.claimant, self._resource(self._required(entry, "claimant", fact), entry, fact, "claimant")), **support)
+        add(
+            (claim, NKG.claimant, self._resource(self._required(entry, "claimant", fact), entry, fact, "claimant")),
+            **support,
+        )
         add((claim, NKG.reportingVerb, Literal(str(self._required(entry, "verb", fact)))), **support)
         status = self._resource(self._required(entry, "status", fact), entry, fact, "status")
         add((claim, NKG.epistemicStatus, status), **support)
@@ -380,8 +383,14 @@ class _ArticleMapper:
         add((correction, NKG.correctsText, self._evidence(wrong)), **support)
         add((correction, NKG.wordingAsStated, Literal(wording)), **support)
         add((correction, NKG.correctWording, Literal(correct)), **support)
-        add((correction, NKG.correctionOf, self._resource(self._required(entry, "of", fact), entry, fact, "of")), **support)
-        add((correction, RDFS.comment, Literal(str(self._required(entry, "note", fact)), lang=self.article.language)), **support)
+        add(
+            (correction, NKG.correctionOf, self._resource(self._required(entry, "of", fact), entry, fact, "of")),
+            **support,
+        )
+        add(
+            (correction, RDFS.comment, Literal(str(self._required(entry, "note", fact)), lang=self.article.language)),
+            **support,
+        )
         if entry.get("source"):
             add((correction, DCTERMS.source, URIRef(self._source(entry, fact))), **support)
 
@@ -413,7 +422,9 @@ class _ArticleMapper:
                 stated += 1
         return stated
 
-    def _map_date(self, subject: URIRef, expression: Any, entry: dict, support: dict, fact: str, quote: str | None) -> None:
+    def _map_date(
+        self, subject: URIRef, expression: Any, entry: dict, support: dict, fact: str, quote: str | None
+    ) -> None:
         expression = str(expression)
         day = resolve_day(expression, self.article.date)
         if day is None:

@@ -34,7 +34,7 @@ def validate_graph(shapes: Graph, ontology: Graph, data: Graph) -> list[Violatio
         conforms, report, _ = pyshacl.validate(
             data, shacl_graph=shapes, ont_graph=ontology, inference="none", advanced=True, allow_warnings=True
         )
-    except Exception as error:  # pySHACL raises its own types for broken shapes
+    except Exception as error:  # noqa: BLE001 - pySHACL raises many unrelated types for unusable shapes
         raise KgError(f"the SHACL shapes cannot be used: {str(error).splitlines()[0]}") from None
     if conforms:
         return []
@@ -56,7 +56,9 @@ def _violations(report: Graph) -> list[Violation]:
             Violation(
                 focus=name(report.value(result, SH.focusNode)),
                 path=name(path) if path is not None and not isinstance(path, type(result)) else "",
-                message=str(report.value(result, SH.resultMessage) or report.value(result, SH.sourceConstraintComponent)),
+                message=str(
+                    report.value(result, SH.resultMessage) or report.value(result, SH.sourceConstraintComponent)
+                ),
             )
         )
     return found

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 
+from conftest import ROOT
+
 from kg.build import build
 from kg.dataset import load_store, read_manifest
 from kg.query import run_query
-
-from conftest import ROOT
 
 ARTICLE = "2025-08-17-witkoff-security-guarantees"
 
@@ -61,14 +61,17 @@ def test_a_second_article_needs_only_a_folder(fixture_project):
         "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }",
     )
     assert [s["who"].value for s in answer] == ["Ilse Varga"]
-    dates = run_query(
-        store, manifest, "SELECT ?d WHERE { id:treaty-signing nkg:date ?d ; nkg:dateResolved true }"
-    )
+    dates = run_query(store, manifest, "SELECT ?d WHERE { id:treaty-signing nkg:date ?d ; nkg:dateResolved true }")
     assert [s["d"].value for s in dates] == ["2031-04-03T00:00:00"]
 
 
 def test_the_build_folder_is_readable_and_has_no_leftovers(project, built):
     assert project.build_dir.stat().st_mode & 0o755 == 0o755
-    assert sorted(p.name for p in project.build_dir.iterdir()) == ["dataset.nq", "graphs", "manifest.json", "rounds.tsv"]
+    assert sorted(p.name for p in project.build_dir.iterdir()) == [
+        "dataset.nq",
+        "graphs",
+        "manifest.json",
+        "rounds.tsv",
+    ]
     assert not list(project.build_dir.parent.glob(".build-*"))
     assert read_manifest(project.build_dir) == built.manifest

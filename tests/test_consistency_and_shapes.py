@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from rdflib import Graph
 from rdflib.namespace import RDF, RDFS
 
@@ -12,8 +13,6 @@ from kg.build import build
 from kg.errors import InconsistencyError, ShapeViolationError
 from kg.namespaces import SH
 from kg.validation import validate_graph
-
-from conftest import ROOT
 
 SHAPES_FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 MAPPING = "data/2031-04-02-harbour-summit/mapping.yaml"

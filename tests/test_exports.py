@@ -56,7 +56,8 @@ def test_the_protege_file_declares_every_individual(store, tmp_path):
     assert len(graph) == written
     owl = rdflib.OWL
     typed = {
-        s for s, o in graph.subject_objects(rdflib.RDF.type)
+        s
+        for s, o in graph.subject_objects(rdflib.RDF.type)
         if isinstance(s, rdflib.URIRef) and not str(o).startswith(str(owl))
     }
     undeclared = {s for s in typed if (s, rdflib.RDF.type, owl.NamedIndividual) not in graph}

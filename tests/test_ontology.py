@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from conftest import ROOT
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from kg.namespaces import NKG, ONTOLOGY_IRI
-
-from conftest import ROOT
 
 
 def ontology() -> Graph:

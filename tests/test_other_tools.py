@@ -52,7 +52,7 @@ def hermit_types(world, iri: str) -> set[str]:
 
 
 def owlrl_types(store, iri: str) -> set[str]:
-    manifest, oxigraph = store
+    _, oxigraph = store
     rows = oxigraph.query(
         f"SELECT ?c WHERE {{ <{iri}> a ?c FILTER (?c != <http://www.w3.org/2002/07/owl#NamedIndividual>) }}",
         use_default_graph_as_union=True,
@@ -79,7 +79,7 @@ def test_hermit_infers_the_class_memberships_owlrl_inferred(store, hermit, name)
 
 
 def test_hermit_and_owlrl_agree_on_every_individual(store, hermit):
-    manifest, oxigraph = store
+    _, oxigraph = store
     individuals = [
         row["x"].value
         for row in oxigraph.query(

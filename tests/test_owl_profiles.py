@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 from owlapi import check_profiles, missing_reason
 from tools import require
-
-from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 

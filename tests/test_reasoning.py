@@ -99,7 +99,8 @@ def test_without_inferences_the_default_graph_has_only_ontology_and_asserted_tri
 def test_every_inferred_triple_has_a_proof(explainer, store):
     _, oxigraph = store
     unexplained = [
-        q for q in oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED))
+        q
+        for q in oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED))
         if explainer.explain((q.subject, q.predicate, q.object)) is None
     ]
     assert unexplained == []
@@ -159,12 +160,18 @@ def test_proof_of_an_inverse(explainer):
 
 def test_an_asserted_triple_is_explained_by_its_evidence(explainer):
     assert explain(explainer, "id:cnn", "a", "nkg:Broadcaster") == (
-        f"id:cnn rdf:type nkg:Broadcaster    [asserted in {ARTICLE_GRAPH}]\n"
-        '    evidence: chars 331-334: "CCN"'
+        f'id:cnn rdf:type nkg:Broadcaster    [asserted in {ARTICLE_GRAPH}]\n    evidence: chars 331-334: "CCN"'
     )
 
 
 def test_a_claimed_fact_is_not_entailed(explainer):
-    assert explainer.explain(
-        (parse_term("id:vladimir-putin"), parse_term("nkg:agreesTo"), parse_term("id:article-5-like-security-guarantees"))
-    ) is None
+    assert (
+        explainer.explain(
+            (
+                parse_term("id:vladimir-putin"),
+                parse_term("nkg:agreesTo"),
+                parse_term("id:article-5-like-security-guarantees"),
+            )
+        )
+        is None
+    )
