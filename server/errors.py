@@ -1,0 +1,63 @@
+"""Errors of the HTTP layer, and the status each error type maps to.
+
+No Flask here: the query workers raise some of these too and stay light. ``server.app``
+registers one error handler per entry of ``HTTP_STATUS``; each body is ``str(error)``, one line.
+"""
+
+from __future__ import annotations
+
+from kg.errors import KgError, NotBuiltError, QuerySyntaxError, UnsupportedFormat
+
+
+class ProtocolError(KgError):
+    """A request the SPARQL 1.1 Protocol does not allow: two queries, bad UTF-8, a bad graph IRI ..."""
+
+
+class OutsideDatasetError(KgError):
+    """A query that would reach outside the dataset (``SERVICE``, a file, a connection)."""
+
+
+class ReadOnlyError(KgError):
+    """An update: the endpoint serves a fixed build and never changes it."""
+
+
+class UnsupportedMediaTypeError(KgError):
+    """A POST body whose media type is neither a form nor ``application/sparql-query``, or not UTF-8."""
+
+
+class QueryTooLongError(KgError):
+    """A query longer than the configured maximum."""
+
+
+class QueryTimeoutError(KgError):
+    """The query ran, or waited for a free worker, longer than the time limit; its worker was killed."""
+
+
+class QueryAbortedError(KgError):
+    """The query's worker died (the memory limit, most often) and was replaced."""
+
+
+class QueryFailedError(KgError):
+    """The query parsed but could not be evaluated or serialised."""
+
+
+#: Status of each error type; the most specific class listed wins (Flask looks up the MRO).
+HTTP_STATUS: dict[type[Exception], int] = {
+    ProtocolError: 400,
+    QuerySyntaxError: 400,
+    OutsideDatasetError: 400,
+    QueryFailedError: 400,
+    ReadOnlyError: 403,
+    UnsupportedFormat: 406,
+    QueryTooLongError: 413,
+    UnsupportedMediaTypeError: 415,
+    NotBuiltError: 503,
+    QueryTimeoutError: 503,
+    QueryAbortedError: 503,
+}
+
+#: Errors a worker may report, by class name (the name travels over the pipe, not the object).
+WORKER_ERRORS: dict[str, type[KgError]] = {
+    cls.__name__: cls
+    for cls in (QuerySyntaxError, UnsupportedFormat, OutsideDatasetError, QueryFailedError, QueryAbortedError)
+}

@@ -1,0 +1,50 @@
+"""What every response gets on its way out: CORS headers for browser clients, and gzip when it pays.
+
+CORS allows any origin but never credentials: the endpoint is public and has no cookies to
+protect, so ``*`` is safe, and a preflight is answered for any method the endpoint serves.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from flask import Flask, Response, current_app, request
+
+#: Headers a browser script may read from a response.
+_EXPOSED = "X-Result-Rows, X-Result-Truncated, ETag, Content-Encoding"
+#: How long a browser may reuse a preflight answer, in seconds.
+_PREFLIGHT_MAX_AGE = "86400"
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_cors)
+    app.after_request(_gzip)
+
+
+def _cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = _EXPOSED
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        requested = request.headers.get("Access-Control-Request-Headers")
+        if requested:
+            response.headers["Access-Control-Allow-Headers"] = requested
+        response.headers["Access-Control-Max-Age"] = _PREFLIGHT_MAX_AGE
+    return response
+
+
+def _gzip(response: Response) -> Response:
+    """Compress a large answer for a client that accepts gzip; small ones are not worth the CPU."""
+    if (
+        response.status_code != 200
+        or response.direct_passthrough  # static files: streamed, and small
+        or "Content-Encoding" in response.headers
+        or not request.accept_encodings["gzip"]
+    ):
+        return response
+    response.vary.add("Accept-Encoding")
+    data = response.get_data()
+    if len(data) >= current_app.config["GZIP_MIN_BYTES"]:
+        response.set_data(gzip.compress(data, compresslevel=5, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    return response

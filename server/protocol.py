@@ -1,0 +1,248 @@
+"""The SPARQL 1.1 Protocol's side of a request: which query, over which dataset, answered in which format.
+
+Parameters are decoded here, strictly, rather than by Werkzeug: Werkzeug replaces malformed
+UTF-8 with U+FFFD, and the query would then run as something the client never sent.
+Formats come from the registries in ``kg.formats``; nothing here lists a media type by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from flask import Request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from kg.errors import UnsupportedFormat
+from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
+from server.errors import (
+    OutsideDatasetError,
+    ProtocolError,
+    QueryTooLongError,
+    ReadOnlyError,
+    UnsupportedMediaTypeError,
+)
+from server.lexical import uses_service
+
+#: The request media types of the protocol.
+FORM = "application/x-www-form-urlencoded"
+DIRECT_QUERY = "application/sparql-query"
+DIRECT_UPDATE = "application/sparql-update"
+#: RDF syntaxes a graph (CONSTRUCT, DESCRIBE, the service description) can be written in.
+GRAPH_SYNTAXES: dict[str, RdfSyntax] = {name: s for name, s in RDF_SYNTAXES.items() if not s.datasets}
+#: Parameters that may appear once only.
+_SINGLE = ("query", "format", "infer")
+#: More form fields than any SPARQL request needs.
+_MAX_FIELDS = 200
+
+
+class _Syntax(Protocol):
+    name: str
+    media_type: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query, as a worker needs it. Field names follow ``kg.query.run_query``."""
+
+    query: str
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+    #: False: the default graph holds the ontology and the asserted triples only.
+    infer: bool = True
+    #: The negotiated syntax for SELECT / ASK results, or None when the client accepts none.
+    results_format: str | None = "json"
+    #: The negotiated syntax for CONSTRUCT / DESCRIBE results, or None when the client accepts none.
+    graph_format: str | None = "turtle"
+
+
+def parse_request(request: Request, *, max_query_length: int) -> QueryRequest | None:
+    """The query a protocol request carries, or None for a GET with no query (the service description).
+
+    :raises ReadOnlyError: for any update, however it is sent.
+    :raises UnsupportedMediaTypeError: for a POST that is neither a form nor a direct query, or not UTF-8.
+    :raises ProtocolError: for two queries, bad UTF-8, a NUL, a bad graph IRI, or a bad ``infer``.
+    :raises QueryTooLongError: for a query longer than ``max_query_length`` characters.
+    :raises OutsideDatasetError: for a SERVICE clause.
+    :raises UnsupportedFormat: when no offered format is acceptable.
+    """
+    params = _params(request)
+    if "update" in params:
+        raise ReadOnlyError("this endpoint is read-only: SPARQL updates are not accepted")
+    for name in _SINGLE:
+        if len(params.get(name, ())) > 1:
+            raise ProtocolError(f"the request has more than one {name!r} parameter")
+    if "query" not in params:
+        if request.method == "POST":
+            raise ProtocolError("the request has no 'query' parameter")
+        return None
+    query = params["query"][0]
+    if len(query) > max_query_length:
+        raise QueryTooLongError(
+            f"the query has {len(query)} characters; this endpoint accepts up to {max_query_length}"
+        )
+    if uses_service(query):
+        raise OutsideDatasetError("SERVICE is not allowed: this endpoint answers from its own dataset only")
+    results_format, graph_format = choose_formats(_single(params, "format"), request.headers.get("Accept"))
+    return QueryRequest(
+        query=query,
+        default_graph_uris=_iris(params, "default-graph-uri"),
+        named_graph_uris=_iris(params, "named-graph-uri"),
+        infer=_infer(_single(params, "infer")),
+        results_format=results_format,
+        graph_format=graph_format,
+    )
+
+
+def _params(request: Request) -> dict[str, list[str]]:
+    """Every parameter of the URL and, for a form, of the body; a direct query becomes ``query``."""
+    params = _decode_form(request.query_string)
+    if request.method == "POST":
+        media_type = request.mimetype
+        if media_type == DIRECT_UPDATE:
+            raise ReadOnlyError("this endpoint is read-only: SPARQL updates are not accepted")
+        if media_type not in (FORM, DIRECT_QUERY):
+            sent = media_type or "no media type"
+            raise UnsupportedMediaTypeError(f"POST a query as {FORM} or {DIRECT_QUERY}, not {sent}")
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaTypeError(f"send the request in UTF-8, not {charset}")
+        body = request.get_data(cache=False, parse_form_data=False)
+        if media_type == FORM:
+            for name, values in _decode_form(body).items():
+                params.setdefault(name, []).extend(values)
+        else:
+            params.setdefault("query", []).append(_utf8(body))
+    if any("\0" in value for values in params.values() for value in values):
+        raise ProtocolError("the request contains a NUL character")
+    return params
+
+
+def _decode_form(data: bytes) -> dict[str, list[str]]:
+    """``application/x-www-form-urlencoded`` data, decoded as UTF-8 without repair."""
+    try:
+        pairs = parse_qsl(data, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except ValueError:
+        raise ProtocolError(f"the request has more than {_MAX_FIELDS} parameters") from None
+    params: dict[str, list[str]] = {}
+    for name, value in pairs:
+        params.setdefault(_utf8(name), []).append(_utf8(value))
+    return params
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(f"the request is not valid UTF-8 (byte {error.start})") from None
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    return values[0] if values else None
+
+
+def _iris(params: dict[str, list[str]], name: str) -> tuple[str, ...]:
+    iris = tuple(params.get(name, ()))
+    for iri in iris:
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            raise ProtocolError(f"{name} must be an absolute IRI, not {iri[:100]!r}") from None
+    return iris
+
+
+def _infer(value: str | None) -> bool:
+    if value is None or value.lower() == "true":
+        return True
+    if value.lower() == "false":
+        return False
+    raise ProtocolError(f"infer must be true or false, not {value[:20]!r}")
+
+
+def choose_formats(format_param: str | None, accept: str | None) -> tuple[str | None, str | None]:
+    """The syntax names for SELECT/ASK and for CONSTRUCT/DESCRIBE results; ``format=`` overrides Accept.
+
+    Which one applies is known only once the query is parsed, so both are chosen now.
+
+    >>> choose_formats(None, "text/csv;q=0.5, text/turtle")
+    ('csv', 'turtle')
+    >>> choose_formats("tsv", "application/sparql-results+json")
+    ('tsv', None)
+    >>> choose_formats(None, None)
+    ('json', 'turtle')
+
+    :raises UnsupportedFormat: when neither kind of result has an acceptable format.
+    """
+    if format_param is not None:
+        results, graph = (
+            find_syntax(format_param, RESULTS_SYNTAXES.values()),
+            find_syntax(format_param, GRAPH_SYNTAXES.values()),
+        )
+        if results is None and graph is None:
+            names = ", ".join([*RESULTS_SYNTAXES, *GRAPH_SYNTAXES])
+            raise UnsupportedFormat(f"unknown format {format_param[:40]!r}; choose one of {names}")
+    else:
+        results, graph = negotiate(accept, RESULTS_SYNTAXES.values()), negotiate(accept, GRAPH_SYNTAXES.values())
+        if results is None and graph is None:
+            raise UnsupportedFormat(
+                f"no acceptable format: SELECT and ASK give {_types(RESULTS_SYNTAXES.values())}; "
+                f"CONSTRUCT and DESCRIBE give {_types(GRAPH_SYNTAXES.values())}"
+            )
+    return (results.name if results else None), (graph.name if graph else None)
+
+
+def find_syntax(value: str, syntaxes: Iterable[_Syntax]) -> _Syntax | None:
+    """The syntax with this name or media type, or None.
+
+    >>> find_syntax("application/sparql-results+xml", RESULTS_SYNTAXES.values()).name
+    'xml'
+    >>> find_syntax("turtle", RESULTS_SYNTAXES.values()) is None
+    True
+    """
+    value = value.strip().lower()
+    return next((s for s in syntaxes if value == s.name or value in (s.media_type, *s.aliases)), None)
+
+
+def negotiate(accept: str | None, syntaxes: Iterable[_Syntax]) -> _Syntax | None:
+    """The syntax the Accept header prefers, by q-value; the registry's order breaks ties.
+
+    Each media type takes the q-value of the most specific range that matches it, so
+    ``*/*, text/csv;q=0`` excludes CSV. No Accept header means ``*/*``.
+
+    >>> negotiate("text/csv;q=0.5, application/sparql-results+xml", RESULTS_SYNTAXES.values()).name
+    'xml'
+    >>> negotiate("*/*, application/sparql-results+json;q=0", RESULTS_SYNTAXES.values()).name
+    'xml'
+    >>> negotiate("text/*", RESULTS_SYNTAXES.values()).name
+    'csv'
+    >>> negotiate("image/png", RESULTS_SYNTAXES.values()) is None
+    True
+    """
+    ranges = [(value.split(";")[0].strip().lower(), q) for value, q in parse_accept_header(accept or "*/*", MIMEAccept)]
+    best, best_q = None, 0.0
+    for syntax in syntaxes:
+        _, q = max(_match(ranges, media_type) for media_type in (syntax.media_type, *syntax.aliases))
+        if q > best_q:
+            best, best_q = syntax, q
+    return best
+
+
+def _match(ranges: Sequence[tuple[str, float]], media_type: str) -> tuple[int, float]:
+    """(specificity, q-value) of the most specific range matching ``media_type``; (0, 0) when none does.
+
+    Specificity first: across a syntax's media types too, so an alias that only ``*/*`` matches
+    does not undo an explicit ``q=0`` on the main type.
+    """
+    major = media_type.split("/")[0]
+    ranks = {media_type: 3, f"{major}/*": 2, "*/*": 1}
+    return max(((ranks[value], q) for value, q in ranges if value in ranks), default=(0, 0.0))
+
+
+def _types(syntaxes: Iterable[ResultsSyntax | RdfSyntax]) -> str:
+    return ", ".join(s.media_type for s in syntaxes)

@@ -1,0 +1,90 @@
+"""``kg serve``: the app under gunicorn, a production WSGI server, never Flask's development server.
+
+One gunicorn process with threads: the HTTP work is light, and the queries run in the worker
+processes of ``server.executor``, which that one process supervises. More gunicorn processes would
+each need a pool of their own, with a copy of the store in every worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from kg.dataset import read_manifest
+from kg.errors import NotBuiltError
+from server.settings import load_settings
+
+#: Gunicorn's limits on the request line and headers (its maximum for each): beyond, 414 / 431 / 400.
+_LIMIT_REQUEST_LINE = 8190
+_LIMIT_REQUEST_FIELD_SIZE = 8190
+_LIMIT_REQUEST_FIELDS = 50
+
+
+class _Server(BaseApplication):
+    """Gunicorn, configured here rather than by a file or its command line."""
+
+    def __init__(self, build_dir: Path, config: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+        self.build_dir = build_dir
+        self.config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from server.app import create_app  # in the gunicorn worker, after the fork: the pool is its own
+
+        return create_app(self.build_dir, self.config)
+
+
+def serve(
+    build_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, config: Mapping[str, Any] | None = None
+) -> int:
+    """Serve the build in ``build_dir`` at http://host:port/ until interrupted; the exit status.
+
+    Port 0 picks a free port; the printed URLs name the real one.
+
+    :raises NotBuiltError: when ``build_dir`` holds no complete build.
+    """
+    build_dir = Path(build_dir).resolve()
+    if read_manifest(build_dir) is None:
+        raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
+    settings = load_settings(config)
+    timeout = float(settings["QUERY_TIMEOUT"])
+    options = {
+        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+        "workers": 1,
+        "worker_class": "gthread",
+        "threads": settings["THREADS"],
+        # Gunicorn's own watchdog, for a worker whose main loop hangs; queries have their own limit.
+        "timeout": max(30, int(timeout * 3)),
+        "graceful_timeout": int(timeout) + 2,
+        "keepalive": 5,
+        "limit_request_line": _LIMIT_REQUEST_LINE,
+        "limit_request_field_size": _LIMIT_REQUEST_FIELD_SIZE,
+        "limit_request_fields": _LIMIT_REQUEST_FIELDS,
+        "accesslog": None,  # server.sparql logs one line per query
+        "errorlog": "-",
+        "loglevel": "warning",
+        "control_socket_disable": True,
+        "proc_name": "kg-serve",
+        "when_ready": _print_urls,
+    }
+    try:
+        _Server(build_dir, dict(config or {}), options).run()
+    except SystemExit as stop:  # gunicorn ends its arbiter with sys.exit
+        return stop.code if isinstance(stop.code, int) else 1
+    return 0
+
+
+def _print_urls(arbiter) -> None:
+    for listener in arbiter.LISTENERS:
+        host, port = listener.sock.getsockname()[:2]
+        base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+        print(f"kg: SPARQL endpoint at {base}/sparql", flush=True)
+        print(f"kg: query page at {base}/", flush=True)

@@ -1,0 +1,52 @@
+"""The server's settings: defaults, overridden by ``KG_SERVER_*`` environment variables, overridden by code.
+
+An environment variable holds a JSON value (``KG_SERVER_QUERY_TIMEOUT=2``,
+``KG_SERVER_GRAPHS='{"http://example.org/g": "g.ttl"}'``), which is how ``kg serve`` is configured
+without an option per setting.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Config
+
+#: Environment variables named ``KG_SERVER_<SETTING>`` set a setting.
+ENV_PREFIX = "KG_SERVER"
+
+#: Every setting and its default.
+DEFAULTS: dict[str, Any] = {
+    #: Seconds a query may take, waiting for a free worker included; then its worker is killed.
+    "QUERY_TIMEOUT": 10.0,
+    #: Worker processes, each with its own copy of the store: as many queries run at once.
+    "QUERY_WORKERS": max(2, min(4, os.cpu_count() or 2)),
+    #: Address space of a worker, in MiB; a query needing more ends with 503.
+    "MEMORY_LIMIT_MB": 1024,
+    #: Rows (or triples) a response holds at most; ``X-Result-Truncated: true`` says when it was cut.
+    "ROW_LIMIT": 10_000,
+    #: Characters a query may have.
+    "MAX_QUERY_LENGTH": 100_000,
+    #: Bytes a request body may have (Flask's own setting: 413 above it).
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    #: MiB of answers kept for repeated queries; 0 turns the result cache off.
+    "RESULT_CACHE_MB": 64,
+    #: Responses at least this long are gzipped for clients that accept it.
+    "GZIP_MIN_BYTES": 1024,
+    #: HTTP threads of the WSGI server: connections handled at once.
+    "THREADS": 16,
+    #: Extra named graphs served beside the build: {graph IRI: RDF file}.
+    "GRAPHS": {},
+    #: Folder of example queries (``NN-name.rq``, first line ``# question``) for the query page.
+    "EXAMPLES_DIR": str(Path(__file__).resolve().parent.parent / "tests" / "competency"),
+}
+
+
+def load_settings(config: Mapping[str, Any] | None = None) -> Config:
+    """The defaults, then the environment, then ``config``."""
+    settings = Config(Path.cwd(), DEFAULTS)
+    settings.from_prefixed_env(ENV_PREFIX)
+    settings.update(config or {})
+    return settings

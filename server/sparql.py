@@ -1,0 +1,149 @@
+"""The endpoint's routes: ``/sparql`` (queries and the service description) and ``/health``.
+
+Each query is logged on one line (time, status, duration, rows, a hash of the query), never
+with the query itself: it may be long, and it is the client's business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+
+from kg.dataset import Manifest
+from kg.errors import UnsupportedFormat
+from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from server.cache import ResultCache
+from server.description import PREFIXES, describe_service
+from server.executor import Answer, Executor
+from server.lexical import is_deterministic
+from server.protocol import GRAPH_SYNTAXES, QueryRequest, find_syntax, negotiate, parse_request
+
+bp = Blueprint("sparql", __name__)
+access_log = logging.getLogger("server.access")
+
+
+@dataclass
+class Endpoint:
+    """What the routes share: the workers, the served dataset, the cache."""
+
+    executor: Executor
+    manifest: Manifest
+    cache: ResultCache | None
+    #: Changes whenever the answers may: the build, the extra graphs, the row limit.
+    etag_seed: str
+
+    def answer(self, query: QueryRequest) -> tuple[Answer, str]:
+        """The answer, from the cache when it may be and is there; and 'hit', 'miss' or 'off'."""
+        if self.cache is None or not is_deterministic(query.query):
+            return self.executor.run(query), "off"
+        answer = self.cache.get(query)
+        if answer is not None:
+            return answer, "hit"
+        answer = self.executor.run(query)
+        self.cache.put(query, answer)
+        return answer, "miss"
+
+
+def init_app(app: Flask, endpoint: Endpoint) -> None:
+    app.extensions["kg.endpoint"] = endpoint
+    if not access_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        access_log.addHandler(handler)
+        access_log.setLevel(logging.INFO)
+        access_log.propagate = False
+    app.register_blueprint(bp)
+
+
+def _endpoint() -> Endpoint:
+    return current_app.extensions["kg.endpoint"]
+
+
+@bp.before_request
+def _start_clock() -> None:
+    g.started = time.perf_counter()
+
+
+@bp.after_request
+def _log_query(response: Response) -> Response:
+    if "query_hash" in g:
+        milliseconds = (time.perf_counter() - g.started) * 1000
+        rows = response.headers.get("X-Result-Rows", "-")
+        truncated = " truncated" if response.headers.get("X-Result-Truncated") == "true" else ""
+        cache = g.get("cache", "-")
+        access_log.info(
+            "%s %.1fms rows=%s%s cache=%s query=%s",
+            response.status_code,
+            milliseconds,
+            rows,
+            truncated,
+            cache,
+            g.query_hash,
+        )
+    return response
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def query() -> Response:
+    """A query by GET, form POST or direct POST; with no query, the service description."""
+    parsed = parse_request(request, max_query_length=current_app.config["MAX_QUERY_LENGTH"])
+    if parsed is None:
+        return _service_description()
+    g.query_hash = hashlib.sha256(parsed.query.encode()).hexdigest()[:12]
+    endpoint = _endpoint()
+    etag = None
+    if request.method in ("GET", "HEAD") and is_deterministic(parsed.query):
+        # The URL fixes the query and dataset; Accept or format= fix the syntax of each kind of result.
+        etag = f"{endpoint.etag_seed}-{parsed.results_format}-{parsed.graph_format}"
+        if request.if_none_match.contains_weak(etag):
+            return _not_modified(etag)
+    answer, g.cache = endpoint.answer(parsed)
+    registry = RDF_SYNTAXES if answer.kind == "graph" else RESULTS_SYNTAXES
+    response = Response(answer.body, content_type=_content_type(registry[answer.format].media_type))
+    response.headers["X-Result-Rows"] = str(answer.rows)
+    response.headers["X-Result-Truncated"] = "true" if answer.truncated else "false"
+    response.vary.add("Accept")
+    if etag:
+        response.set_etag(etag, weak=True)
+    return response
+
+
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag, weak=True)
+    response.vary.add("Accept")
+    return response
+
+
+def _content_type(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+
+
+def _service_description() -> Response:
+    format_param = request.args.get("format")
+    if format_param is not None:
+        syntax = find_syntax(format_param, GRAPH_SYNTAXES.values())
+    else:
+        syntax = negotiate(request.headers.get("Accept"), GRAPH_SYNTAXES.values())
+    if syntax is None:
+        names = ", ".join(s.media_type for s in GRAPH_SYNTAXES.values())
+        raise UnsupportedFormat(f"the service description is available as {names}")
+    endpoint = _endpoint()
+    triples = describe_service(request.base_url, endpoint.manifest, current_app.config)
+    body = ox.serialize(triples, format=syntax.oxigraph, prefixes=PREFIXES)
+    response = Response(body, content_type=_content_type(syntax.media_type))
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/health")
+def health() -> tuple[Response, int]:
+    """200 once a query worker is ready; 503 while none is (starting, or all replaced at once)."""
+    workers = _endpoint().executor.status()
+    ready = workers["idle"] + workers["busy"] > 0
+    return jsonify(status="ok" if ready else "starting", workers=workers), 200 if ready else 503

@@ -1,0 +1,54 @@
+"""The query page at ``/``: an editor, the competency questions as examples, results as a table.
+
+Plain HTML, JavaScript and CSS from ``server/static``: the page works with no internet access.
+The examples are read once, when the app starts; a missing folder means no examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, render_template
+
+from kg.formats import RESULTS_SYNTAXES
+from kg.namespaces import PREFIXES
+from server.protocol import GRAPH_SYNTAXES
+
+bp = Blueprint("ui", __name__)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A competency question and its query."""
+
+    name: str
+    question: str
+    query: str
+
+
+def load_examples(folder: Path) -> list[Example]:
+    """Each ``*.rq`` file of ``folder`` in name order; its first line, ``# question``, is the question."""
+    examples = []
+    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else ():
+        query = path.read_text(encoding="utf-8")
+        first = query.split("\n", 1)[0].strip()
+        question = first.lstrip("#").strip() if first.startswith("#") else path.stem
+        examples.append(Example(path.stem, question, query))
+    return examples
+
+
+def init_app(app: Flask, examples_dir: Path) -> None:
+    app.extensions["kg.examples"] = load_examples(examples_dir)
+    app.register_blueprint(bp)
+
+
+@bp.route("/")
+def index() -> str:
+    formats = {
+        "results": {name: s.extension for name, s in RESULTS_SYNTAXES.items()},
+        "graph": {name: s.extension for name, s in GRAPH_SYNTAXES.items()},
+    }
+    examples = [asdict(e) for e in current_app.extensions["kg.examples"]]
+    prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+    return render_template("index.html", examples=examples, formats=formats, prefixes=prefixes)

@@ -1,0 +1,302 @@
+"""A query worker: a process with its own Oxigraph store that answers one query at a time over stdin/stdout.
+
+Queries run here, not in the HTTP process, because a process is the only thing that can be
+stopped for sure: a Python thread cannot be, and Oxigraph holds the GIL-free query to the end.
+The supervisor (``server.executor``) kills a worker past the time limit and starts another.
+
+Before its first query a worker shuts itself in: it can open no file descriptor (so no file and no
+socket: a ``SERVICE`` clause that slipped past ``server.lexical`` still cannot make a request),
+its address space is capped (a runaway ``ORDER BY`` fails an allocation and the process dies),
+no core file is written, and each query gets a CPU-time limit that ends the process even if its
+supervisor is gone.
+
+Messages are frames: two big-endian lengths, a JSON header, then raw bytes (the results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.dataset import DATASET_FILE, GraphInfo, Manifest, read_manifest
+from kg.errors import KgError, NotBuiltError, UnsupportedFormat
+from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, rdf_syntax_from_extension
+from kg.namespaces import PREFIXES
+from kg.query import QueryResult, result_kind, run_query
+from server.errors import OutsideDatasetError, QueryAbortedError, QueryFailedError
+
+#: Lengths of the JSON header and of the body that follow.
+_FRAME = struct.Struct("!II")
+#: Headroom above the time limit before the kernel's CPU limit ends a worker on its own.
+_CPU_GRACE = 2
+#: Prefix IRIs for Turtle and RDF/XML output, as ``kg query`` writes them.
+_PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+
+
+def encode(header: Mapping[str, Any], body: bytes = b"") -> bytes:
+    """One frame: lengths, JSON header, body.
+
+    >>> read_frame(_reader(encode({"rows": 2}, b"ab")))
+    ({'rows': 2}, b'ab')
+    """
+    data = json.dumps(header).encode()
+    return _FRAME.pack(len(data), len(body)) + data + body
+
+
+def read_frame(read_exact: Callable[[int], bytes]) -> tuple[dict[str, Any], bytes]:
+    """Read one frame with ``read_exact(n)``, which returns n bytes or raises EOFError."""
+    header_length, body_length = _FRAME.unpack(read_exact(_FRAME.size))
+    header = json.loads(read_exact(header_length))
+    return header, read_exact(body_length) if body_length else b""
+
+
+def _reader(data: bytes) -> Callable[[int], bytes]:
+    """``read_exact`` over bytes, for tests."""
+    view = memoryview(data)
+
+    def read_exact(n: int) -> bytes:
+        nonlocal view
+        if len(view) < n:
+            raise EOFError
+        chunk, view = bytes(view[:n]), view[n:]
+        return chunk
+
+    return read_exact
+
+
+def served_manifest(build_dir: Path, graphs: Mapping[str, Path]) -> Manifest:
+    """The build's manifest, with one entry per extra named graph (IRI -> RDF file) served beside it.
+
+    The extra graphs count as asserted data: ``infer=false`` keeps them in the default graph.
+
+    :raises NotBuiltError: when ``build_dir`` holds no complete build.
+    :raises UnsupportedFormat: for an extra graph file whose extension names no triple syntax.
+    """
+    manifest = read_manifest(build_dir)
+    if manifest is None:
+        raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
+    extra = [
+        GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=_count_triples(path))
+        for iri, path in graphs.items()
+    ]
+    return replace(manifest, graphs=[*manifest.graphs, *extra])
+
+
+def _count_triples(path: Path) -> int:
+    return len(set(ox.parse(path=str(path), format=_graph_syntax(path).oxigraph)))
+
+
+def _graph_syntax(path: Path):
+    syntax = rdf_syntax_from_extension(str(path))
+    if syntax is None or syntax.datasets:
+        raise UnsupportedFormat(f"cannot load {path.name} as one graph: use a .ttl, .nt, .rdf or .jsonld file")
+    return syntax
+
+
+def load_dataset(build_dir: Path, graphs: Mapping[str, Path]) -> tuple[Manifest, ox.Store]:
+    """The served manifest and an in-memory store of the build plus the extra graphs."""
+    manifest = served_manifest(build_dir, graphs)
+    store = ox.Store()
+    store.bulk_load(path=str(build_dir / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
+    for iri, path in graphs.items():
+        store.bulk_load(path=str(path), format=_graph_syntax(path).oxigraph, to_graph=ox.NamedNode(iri))
+    return manifest, store
+
+
+def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """Run one query request; return the reply header and the serialised results.
+
+    ``request`` holds the query, the protocol's dataset IRIs, ``infer``, the negotiated
+    ``results_format`` (for SELECT / ASK) and ``graph_format`` (CONSTRUCT / DESCRIBE), and ``row_limit``.
+    Errors the user can fix come back as ``{"error": class name, "message": ...}``.
+    """
+    try:
+        result = run_query(
+            store,
+            manifest,
+            request["query"],
+            infer=request["infer"],
+            default_graph_uris=request["default_graph_uris"],
+            named_graph_uris=request["named_graph_uris"],
+        )
+        return _serialize(result, request)
+    except KgError as error:
+        return {"error": type(error).__name__, "message": str(error)}, b""
+    except MemoryError:
+        return {"error": QueryAbortedError.__name__, "message": "the query needed more memory than the limit"}, b""
+    except OSError as error:
+        if error.errno == errno.EMFILE or f"os error {errno.EMFILE}" in str(error):  # Oxigraph's errors carry no errno
+            message = "the query tried to open a file or a connection; only the dataset can be queried"
+            return {"error": OutsideDatasetError.__name__, "message": message}, b""
+        return {"error": QueryFailedError.__name__, "message": f"the query could not be evaluated: {error}"}, b""
+    except Exception:  # noqa: BLE001 - a bug must not kill the worker; the log gets the traceback, never the client
+        traceback.print_exc(file=sys.stderr)
+        return {"error": QueryFailedError.__name__, "message": "the query failed inside the server"}, b""
+
+
+def _serialize(result: QueryResult, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """Write at most ``row_limit`` rows (or triples) in the negotiated format; flag what was cut."""
+    kind = result_kind(result)
+    limit = request["row_limit"]
+    if kind == "graph":
+        syntax = RDF_SYNTAXES.get(request["graph_format"] or "")
+        if syntax is None:
+            raise UnsupportedFormat(_not_acceptable("CONSTRUCT and DESCRIBE results", _graph_names()))
+        triples = list(islice(result, limit + 1))
+        truncated = len(triples) > limit
+        body = ox.serialize(triples[:limit], format=syntax.oxigraph, prefixes=_PREFIXES)
+        rows = min(len(triples), limit)
+    else:
+        syntax = RESULTS_SYNTAXES.get(request["results_format"] or "")
+        if syntax is None:
+            raise UnsupportedFormat(_not_acceptable("SELECT and ASK results", list(RESULTS_SYNTAXES)))
+        if kind == "boolean":
+            body, rows, truncated = result.serialize(format=syntax.oxigraph), 1, False
+        else:
+            body, rows, truncated = _capped_solutions(result, syntax.oxigraph, limit)
+    return {"kind": kind, "format": syntax.name, "rows": rows, "truncated": truncated}, body
+
+
+def _graph_names() -> list[str]:
+    return [name for name, syntax in RDF_SYNTAXES.items() if not syntax.datasets]
+
+
+def _not_acceptable(what: str, names: list[str]) -> str:
+    return f"{what} can be sent as {', '.join(names)}; the request accepts none of them"
+
+
+class _LineCap:
+    """A binary sink that keeps the first ``lines`` lines and stops the writer after them."""
+
+    class FullError(Exception):
+        """Raised inside the serialiser to stop it."""
+
+    def __init__(self, lines: int) -> None:
+        self.lines = lines
+        self.chunks: list[bytes] = []
+        self.seen = 0
+        self.full = False
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        self.seen += data.count(b"\n")
+        if self.seen > self.lines:
+            self.full = True
+            raise self.FullError
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def text(self) -> bytes:
+        data = b"".join(self.chunks)
+        if self.full:
+            data = b"".join(line for line in data.splitlines(keepends=True)[: self.lines])
+        return data
+
+
+def _capped_solutions(result: ox.QuerySolutions, target: ox.QueryResultsFormat, limit: int) -> tuple[bytes, int, bool]:
+    """SELECT results cut to ``limit`` rows, written by Oxigraph's own serialisers.
+
+    Oxigraph cannot write a list of solutions, only a live result. So the result is written as
+    TSV, one row per line with every term in lossless N-Triples form, into a sink that stops
+    after ``limit`` rows; that TSV is read back and written in the target format.
+    """
+    sink = _LineCap(limit + 1)  # the header line, then the rows
+    with contextlib.suppress(_LineCap.FullError):
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    tsv = sink.text()
+    rows = tsv.count(b"\n") - 1
+    if target == ox.QueryResultsFormat.TSV:
+        return tsv, rows, sink.full
+    return ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=target), rows, sink.full
+
+
+def _warm_up(store: ox.Store, manifest: Manifest) -> None:
+    """Run every code path once, so that nothing needs to open a file (a lazy import) once shut in."""
+    for query in ("SELECT ?s { ?s ?p ?o } LIMIT 2", "ASK {}", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", "SELECT"):
+        for results_format in RESULTS_SYNTAXES:
+            for graph_format in _graph_names():
+                request = {
+                    "query": query,
+                    "infer": True,
+                    "default_graph_uris": [],
+                    "named_graph_uris": [],
+                    "results_format": results_format,
+                    "graph_format": graph_format,
+                    "row_limit": 1,
+                }
+                answer(store, manifest, request)
+
+
+def _shut_in(memory_limit_mb: int) -> None:
+    """No new file descriptors, a capped address space, no core files."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    limit = memory_limit_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    resource.setrlimit(resource.RLIMIT_NOFILE, (3, 3))
+
+
+def _limit_cpu(seconds: float) -> None:
+    """End this process (SIGXCPU) if the next query outlives its time limit with no supervisor to kill it."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + _CPU_GRACE
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+
+
+def _read_exact(stream) -> Callable[[int], bytes]:
+    def read_exact(n: int) -> bytes:
+        data = stream.read(n)
+        if len(data) < n:
+            raise EOFError
+        return data
+
+    return read_exact
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("build_dir", type=Path)
+    parser.add_argument("--graphs", type=json.loads, default={}, metavar="JSON", help="extra named graphs: {IRI: file}")
+    parser.add_argument("--memory-limit", type=int, required=True, metavar="MIB", help="address space cap")
+    args = parser.parse_args(argv)
+    # Ctrl-C in the terminal reaches the whole process group; the supervisor decides when we end.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    graphs = {iri: Path(file) for iri, file in args.graphs.items()}
+    manifest, store = load_dataset(args.build_dir, graphs)
+    _warm_up(store, manifest)
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the frames
+    _shut_in(args.memory_limit)
+    replies.write(encode({"ready": True}))
+    replies.flush()
+    read_exact = _read_exact(requests)
+    while True:
+        try:
+            request, _ = read_frame(read_exact)
+        except EOFError:  # the supervisor closed the pipe or died
+            return 0
+        _limit_cpu(request["time_limit"])
+        header, body = answer(store, manifest, request)
+        replies.write(encode(header, body))
+        replies.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
