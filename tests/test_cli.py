@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -90,3 +91,33 @@ def test_outside_a_project_the_error_says_what_to_do(tmp_path):
         f"kg: error: {tmp_path} is not a project folder (no ontology/newskg.ttl or data/):"
         " run kg from the repository's top folder or pass --project\n"
     )
+
+
+def test_explain_prints_a_proof_and_json_on_request(harbour):
+    result = kg(harbour, "explain", "id:ilse-varga", "nkg:holdsOfficeIn", "id:northland")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "id:ilse-varga nkg:holdsOfficeIn id:northland    [prp-spo2]"
+    as_json = kg(harbour, "explain", "--format", "json", "id:tomas-reed", "a", "nkg:Agent")
+    assert json.loads(as_json.stdout)["rule"] == "cax-sco"
+
+
+def test_explain_says_not_entailed_with_exit_code_1(harbour):
+    result = kg(harbour, "explain", "id:northland", "nkg:agreesTo", "id:western-banks-sharing")
+    assert result.returncode == 1
+    assert result.stdout == (
+        "not entailed: id:northland nkg:agreesTo id:western-banks-sharing is neither asserted nor inferred\n"
+    )
+
+
+def test_export_guesses_the_format_from_the_extension(harbour, tmp_path):
+    out = tmp_path / "inferred.nt"
+    result = kg(harbour, "export", "--graph", "inferred", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"kg: wrote 436 triples (inferred, ntriples) to {out}\n"
+    assert len(out.read_text().splitlines()) == 436
+
+
+def test_export_refuses_an_unknown_extension_without_format(harbour, tmp_path):
+    result = kg(harbour, "export", "-o", str(tmp_path / "graph.xyz"))
+    assert result.returncode == 2
+    assert result.stderr == "kg: error: cannot tell the format from 'graph.xyz': pass --format\n"
