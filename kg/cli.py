@@ -64,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", required=True, type=Path, help="the file to write")
     export.set_defaults(command=cmd_export)
 
+    publish = commands.add_parser("publish", help="upload every named graph to a Graph Store Protocol endpoint")
+    publish.add_argument(
+        "--to", required=True, metavar="URL", help="the store's GSP URL, e.g. http://host:3030/ds/data"
+    )
+    publish.add_argument("--user", help="basic authentication user (password from $KG_PUBLISH_PASSWORD)")
+    publish.add_argument("--token", help="bearer token (default: $KG_PUBLISH_TOKEN)")
+    publish.set_defaults(command=cmd_publish)
+
     serve = commands.add_parser("serve", help="build if needed, then serve the SPARQL endpoint")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -173,6 +181,25 @@ def cmd_export(project: Project, args: argparse.Namespace) -> int:
     count = export(store, manifest, args.graph, syntax, args.output)
     unit = "quads" if syntax.datasets else "triples"
     print(f"kg: wrote {count} {unit} ({args.graph}, {syntax.name}) to {args.output}")
+    return 0
+
+
+def cmd_publish(project: Project, args: argparse.Namespace) -> int:
+    import os
+
+    from kg.build import build
+    from kg.dataset import load_store
+    from kg.publish import Credentials, publish
+
+    credentials = Credentials(
+        user=args.user,
+        password=os.environ.get("KG_PUBLISH_PASSWORD"),
+        token=args.token or os.environ.get("KG_PUBLISH_TOKEN"),
+    )
+    build(project)
+    manifest, store = load_store(project.build_dir)
+    count = publish(store, manifest, args.to, credentials)
+    print(f"kg: published {count} graphs to {args.to}")
     return 0
 
 
