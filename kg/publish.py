@@ -78,13 +78,13 @@ def publish(
 
 
 def _put(url: str, body: bytes, credentials: Credentials, graph: str) -> None:
-    request = urllib.request.Request(url, data=body, method="PUT")
+    request = urllib.request.Request(url, data=body, method="PUT")  # noqa: S310 - http(s) checked in publish()
     request.add_header("Content-Type", "application/n-triples")
     authorization = credentials.header()
     if authorization:
         request.add_header("Authorization", authorization)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - http(s) checked above
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - http(s) checked in publish()
             response.read()
     except urllib.error.HTTPError as error:
         reason = error.read(300).decode("utf-8", "replace").strip().splitlines()

@@ -40,7 +40,7 @@ def oxigraph_server(location: Path, *extra: str):
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1).read()  # noqa: S310
+                urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1).read()
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:

@@ -30,7 +30,7 @@ def graph_sizes(base: str) -> dict[str, int]:
         f"{base}/query?{urllib.parse.urlencode({'query': query})}",
         headers={"Accept": "application/sparql-results+json"},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as response:
         rows = json.load(response)["results"]["bindings"]
     return {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
 
