@@ -7,6 +7,7 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
@@ -83,3 +84,34 @@ def test_the_url_must_be_http(project, built):
     assert result.stderr == (
         "kg: error: --to must be an http(s) URL of a Graph Store Protocol endpoint, not 'file:///etc/passwd'\n"
     )
+
+
+QUESTIONS = sorted((Path(__file__).parent / "competency").glob("*.rq"))
+
+
+@pytest.fixture(scope="module")
+def published_union(project, built, tmp_path_factory):
+    """A second Oxigraph server, querying the union of graphs by default as the project's endpoint does."""
+    require(None if oxigraph_command() else INSTALL_HINT)
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph-union"), "--union-default-graph") as base:
+        result = kg(project, "publish", "--to", f"{base}/store")
+        assert result.returncode == 0, result.stderr
+        yield base
+
+
+def ask_oxigraph(base: str, query: bytes, accept: str) -> bytes:
+    request = urllib.request.Request(
+        f"{base}/query", data=query, headers={"Content-Type": "application/sparql-query", "Accept": accept}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read()
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda p: p.stem)
+def test_the_published_store_answers_every_competency_question_alike(published_union, question):
+    if question.with_suffix(".txt").exists():
+        answer = json.loads(ask_oxigraph(published_union, question.read_bytes(), "application/sparql-results+json"))
+        assert f"{str(answer['boolean']).lower()}\n" == question.with_suffix(".txt").read_text()
+    else:
+        answer = ask_oxigraph(published_union, question.read_bytes(), "text/tab-separated-values")
+        assert answer.decode("utf-8") == question.with_suffix(".tsv").read_text()

@@ -1,0 +1,155 @@
+"""Start the real endpoint (``kg serve``) as a subprocess on a free port, for tests to talk HTTP to it.
+
+The server prints its URL once gunicorn listens (port 0 lets the kernel pick a free port, so
+two test runs never collide); it is ready when ``/health`` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+W3C = Path(__file__).resolve().parent / "w3c"
+#: The W3C protocol tests' data, each file as the named graph its manifest names.
+W3C_GRAPHS = {
+    f"http://kasei.us/2009/09/sparql/data/data{n}.rdf": str(W3C / "protocol" / f"data{n}.nt") for n in (1, 2, 3)
+}
+#: Short limits, so that the tests of the limits run fast.
+TEST_SETTINGS: dict[str, Any] = {
+    "QUERY_TIMEOUT": 2,
+    "ROW_LIMIT": 500,
+    "MEMORY_LIMIT_MB": 512,
+    "QUERY_WORKERS": 2,
+    "GRAPHS": W3C_GRAPHS,
+}
+
+
+@dataclass
+class Server:
+    """A running ``kg serve``."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+    #: Seconds from the start of the command to the first healthy answer.
+    startup: float
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "sparql"
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def running_server(project, log: Path, settings: Mapping[str, Any] = TEST_SETTINGS) -> Iterator[Server]:
+    """``kg serve --port 0`` on the project's build, configured through ``KG_SERVER_*`` variables."""
+    env = {**os.environ, **{f"KG_SERVER_{key}": json.dumps(value) for key, value in settings.items()}}
+    command = [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir)]
+    started = time.monotonic()
+    with open(log, "w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(
+            [*command, "serve", "--host", "127.0.0.1", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+            start_new_session=True,  # its own process group: the teardown can end every process of it
+        )
+    try:
+        url = _wait_for_url(process, log)
+        _wait_until_healthy(url, process, log)
+        yield Server(url, process, log, time.monotonic() - started)
+    finally:
+        stop(process)
+
+
+def _wait_for_url(process: subprocess.Popen, log: Path) -> str:
+    for line in process.stdout:
+        if line.startswith("kg: query page at "):
+            return line.removeprefix("kg: query page at ").strip()
+    raise AssertionError(f"kg serve ended before printing its URL:\n{log.read_text()}")
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"kg serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(url + "health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"kg serve was not healthy within {limit} s:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM (gunicorn's graceful stop), then SIGKILL for whatever of its process group is left."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes still alive among ``pids``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+@pytest.fixture(scope="session")
+def endpoint(project, built, tmp_path_factory) -> Iterator[Server]:
+    """``kg serve`` on the real build plus the W3C protocol graphs, with short limits.
+
+    Imported by each test module, so each module gets a server of its own, and a crash in one
+    module's tests cannot spoil another's.
+    """
+    with running_server(project, tmp_path_factory.mktemp("server") / "server.log") as server:
+        yield server
