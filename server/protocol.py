@@ -59,6 +59,8 @@ class QueryRequest:
     results_format: str | None = "json"
     #: The negotiated syntax for CONSTRUCT / DESCRIBE results, or None when the client accepts none.
     graph_format: str | None = "turtle"
+    #: Relative IRIs in the query resolve against this: the endpoint's URL, as the protocol suggests.
+    base_iri: str | None = None
 
 
 def parse_request(request: Request, *, max_query_length: int) -> QueryRequest | None:
@@ -96,6 +98,7 @@ def parse_request(request: Request, *, max_query_length: int) -> QueryRequest | 
         infer=_infer(_single(params, "infer")),
         results_format=results_format,
         graph_format=graph_format,
+        base_iri=request.base_url,
     )
 
 

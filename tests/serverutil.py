@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,10 +106,8 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def descendants(pid: int) -> list[int]:
@@ -144,8 +142,8 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-@pytest.fixture(scope="session")
-def endpoint(project, built, tmp_path_factory) -> Iterator[Server]:
+@pytest.fixture(scope="session", name="endpoint")
+def endpoint_fixture(project, built, tmp_path_factory) -> Iterator[Server]:
     """``kg serve`` on the real build plus the W3C protocol graphs, with short limits.
 
     Imported by each test module, so each module gets a server of its own, and a crash in one

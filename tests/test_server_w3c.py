@@ -16,7 +16,7 @@ import pytest
 import requests
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.collection import Collection
-from serverutil import W3C, endpoint  # noqa: F401 - a fixture
+from serverutil import W3C, endpoint_fixture  # noqa: F401 - the endpoint fixture
 
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
 
@@ -147,7 +147,7 @@ def check_format(response: requests.Response, expected: str | None) -> None:
 
 def test_refused_updates_changed_nothing(endpoint):
     """CLEAR ALL and DROP ALL were among the updates: every graph must still be whole."""
-    for name, http_requests in ENTRIES:
+    for _, http_requests in ENTRIES:
         for request in http_requests:
             if _is_update(request):
                 send(endpoint, request)
