@@ -25,7 +25,7 @@ import signal
 import struct
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -112,10 +112,26 @@ def load_dataset(build_dir: Path, graphs: Mapping[str, Path]) -> tuple[Manifest,
     """The served manifest and an in-memory store of the build plus the extra graphs."""
     manifest = served_manifest(build_dir, graphs)
     store = ox.Store()
-    store.bulk_load(path=str(build_dir / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
-    for iri, path in graphs.items():
+    store.bulk_extend(_with_stable_labels(build_dir / DATASET_FILE))
+    for iri, path in graphs.items():  # labels renamed: two files' _:b0 are two different nodes
         store.bulk_load(path=str(path), format=_graph_syntax(path).oxigraph, to_graph=ox.NamedNode(iri))
     return manifest, store
+
+
+def _with_stable_labels(path: Path) -> Iterator[ox.Quad]:
+    """The build's quads, blank node labels kept (Store.bulk_load would make up random ones).
+
+    Then every worker, and every restart, gives the same labels, so ORDER BY over blank nodes (and
+    paging with OFFSET) agrees whichever worker answers. A leading ``b`` makes each label a valid
+    XML name, as RDF/XML's ``rdf:nodeID`` needs: the build's labels start with a date.
+    """
+    for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False):
+        subject, object_ = quad.subject, quad.object
+        if isinstance(subject, ox.BlankNode):
+            subject = ox.BlankNode("b" + subject.value)
+        if isinstance(object_, ox.BlankNode):
+            object_ = ox.BlankNode("b" + object_.value)
+        yield ox.Quad(subject, quad.predicate, object_, quad.graph_name)
 
 
 def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
