@@ -26,6 +26,9 @@ _OPAQUE = re.compile(
 #: the rare false alarm is the safe side.
 _SERVICE = re.compile(r"(?<![\w:?$\-])SERVICE(?![\w:\-])", re.IGNORECASE)
 
+#: A dataset clause: FROM or FROM NAMED (the keyword appears nowhere else in SPARQL).
+_FROM = re.compile(r"(?<![\w:?$\-])FROM(?![\w:\-])", re.IGNORECASE)
+
 #: Built-in functions whose value differs from one evaluation to the next.
 _VOLATILE = re.compile(r"(?<![\w:?$\-])(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
@@ -50,6 +53,17 @@ def uses_service(query: str) -> bool:
     False
     """
     return _SERVICE.search(keywords_only(query)) is not None
+
+
+def declares_dataset(query: str) -> bool:
+    """True when the query names its own dataset with FROM or FROM NAMED.
+
+    >>> declares_dataset("SELECT * FROM <http://example.org/g> { ?s ?p ?o }")
+    True
+    >>> declares_dataset("SELECT ?from { ?from <http://example.org/from> 'FROM' }")
+    False
+    """
+    return _FROM.search(keywords_only(query)) is not None
 
 
 def is_deterministic(query: str) -> bool:

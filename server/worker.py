@@ -39,6 +39,7 @@ from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, rdf_syntax_from_extension
 from kg.namespaces import PREFIXES
 from kg.query import QueryResult, result_kind, run_query
 from server.errors import OutsideDatasetError, QueryAbortedError, QueryFailedError
+from server.lexical import declares_dataset
 
 #: Lengths of the JSON header and of the body that follow.
 _FRAME = struct.Struct("!II")
@@ -143,7 +144,7 @@ def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> t
     """
     try:
         result = run_query(
-            _WithBase(store, request.get("base_iri")),
+            _ProtocolStore(store, request),
             manifest,
             request["query"],
             infer=request["infer"],
@@ -165,18 +166,24 @@ def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> t
         return {"error": QueryFailedError.__name__, "message": "the query failed inside the server"}, b""
 
 
-class _WithBase:
-    """The store, its queries resolving relative IRIs against a base IRI.
+class _ProtocolStore:
+    """The store, as ``kg.query.run_query`` should use it for the protocol; goes once run_query does so.
 
-    ``kg.query.run_query`` has no ``base_iri`` parameter yet; this adapter adds Oxigraph's own to
-    the call it makes, and goes away once run_query takes ``base_iri``.
+    Two gaps of run_query, filled in the one call it makes to ``Store.query``: relative IRIs
+    resolve against the endpoint's URL (``base_iri``), and a query's own FROM / FROM NAMED
+    define its dataset when the request names none; run_query's union (or ``infer=false``)
+    default graph would override them, as Oxigraph lets its options override the query's.
     """
 
-    def __init__(self, store: ox.Store, base_iri: str | None) -> None:
+    def __init__(self, store: ox.Store, request: Mapping[str, Any]) -> None:
         self.store = store
-        self.base_iri = base_iri
+        self.base_iri = request.get("base_iri")
+        self.protocol_dataset = bool(request["default_graph_uris"] or request["named_graph_uris"])
 
     def query(self, query: str, **options: Any) -> QueryResult:
+        if not self.protocol_dataset and declares_dataset(query):
+            options.pop("use_default_graph_as_union", None)
+            options.pop("default_graph", None)
         return self.store.query(query, base_iri=self.base_iri, **options)
 
 
