@@ -45,9 +45,10 @@ def init_app(app: Flask, examples_dir: Path) -> None:
 
 @bp.route("/")
 def index() -> str:
+    # Lists, not dicts: Flask's JSON sorts keys, and the registry's order is the order of preference.
     formats = {
-        "results": {name: s.extension for name, s in RESULTS_SYNTAXES.items()},
-        "graph": {name: s.extension for name, s in GRAPH_SYNTAXES.items()},
+        "results": [[name, s.extension] for name, s in RESULTS_SYNTAXES.items()],
+        "graph": [[name, s.extension] for name, s in GRAPH_SYNTAXES.items()],
     }
     examples = [asdict(e) for e in current_app.extensions["kg.examples"]]
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}

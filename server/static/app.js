@@ -30,6 +30,14 @@ $("query").addEventListener("keydown", (event) => {
   }
 });
 
+// A link to the page can carry a query (?query=...&infer=false): it fills the editor and runs.
+const linked = new URLSearchParams(location.search);
+if (linked.has("query")) {
+  $("query").value = linked.get("query");
+  $("infer").checked = linked.get("infer") !== "false";
+  run();
+}
+
 function parameters(extra) {
   const params = new URLSearchParams({ query: $("query").value, ...extra });
   if (!$("infer").checked) params.set("infer", "false");
@@ -43,11 +51,13 @@ async function run() {
   $("downloads").hidden = true;
   $("output").replaceChildren();
   const started = performance.now();
+  const link = parameters({});
+  history.replaceState(null, "", `?${link}`); // the address bar now links to this query
   try {
     const response = await fetch("sparql", {
       method: "POST",
       headers: { Accept: `${RESULTS_JSON}, text/turtle;q=0.9` },
-      body: parameters({}),
+      body: link,
     });
     const text = await response.text();
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
@@ -143,7 +153,7 @@ function term(value) {
 }
 
 function showDownloads(choices) {
-  const links = Object.entries(choices).map(([name, extension]) => {
+  const links = choices.map(([name, extension]) => {
     const link = document.createElement("a");
     link.href = `sparql?${parameters({ format: name })}`;
     link.download = `results.${extension}`;
