@@ -65,7 +65,9 @@ class _Worker:
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env)  # noqa: S603
 
     def send(self, frame: bytes) -> None:
-        self.process.stdin.write(frame)
+        data = memoryview(frame)
+        while data:  # a raw pipe may take part of a write (a signal, a full buffer)
+            data = data[self.process.stdin.write(data) :]
 
     def receive(self, deadline: float) -> tuple[dict[str, Any], bytes]:
         """The next frame, or TimeoutError at ``deadline``, or EOFError if the worker is gone."""

@@ -1,7 +1,7 @@
 """The endpoint's routes: ``/sparql`` (queries and the service description) and ``/health``.
 
-Each query is logged on one line (time, status, duration, rows, a hash of the query), never
-with the query itself: it may be long, and it is the client's business.
+Each request to /sparql is logged on one line (time, status, duration, rows, a hash of the query),
+never with the query itself: it may be long, and it is the client's business.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ class Endpoint:
     #: Changes whenever the answers may: the build, the extra graphs, the row limit.
     etag_seed: str
 
-    def answer(self, query: QueryRequest) -> tuple[Answer, str]:
+    def answer(self, query: QueryRequest, *, cacheable: bool) -> tuple[Answer, str]:
         """The answer, from the cache when it may be and is there; and 'hit', 'miss' or 'off'."""
-        if self.cache is None or not is_deterministic(query.query):
+        if self.cache is None or not cacheable:
             return self.executor.run(query), "off"
         answer = self.cache.get(query)
         if answer is not None:
@@ -71,7 +71,7 @@ def _start_clock() -> None:
 
 @bp.after_request
 def _log_query(response: Response) -> Response:
-    if "query_hash" in g:
+    if request.endpoint == "sparql.query":  # refused requests too; those with no query log query=-
         milliseconds = (time.perf_counter() - g.started) * 1000
         rows = response.headers.get("X-Result-Rows", "-")
         truncated = " truncated" if response.headers.get("X-Result-Truncated") == "true" else ""
@@ -83,7 +83,7 @@ def _log_query(response: Response) -> Response:
             rows,
             truncated,
             cache,
-            g.query_hash,
+            g.get("query_hash", "-"),
         )
     return response
 
@@ -96,13 +96,14 @@ def query() -> Response:
         return _service_description()
     g.query_hash = hashlib.sha256(parsed.query.encode()).hexdigest()[:12]
     endpoint = _endpoint()
+    deterministic = is_deterministic(parsed.query)
     etag = None
-    if request.method in ("GET", "HEAD") and is_deterministic(parsed.query):
+    if request.method in ("GET", "HEAD") and deterministic:
         # The URL fixes the query and dataset; Accept or format= fix the syntax of each kind of result.
         etag = f"{endpoint.etag_seed}-{parsed.results_format}-{parsed.graph_format}"
         if request.if_none_match.contains_weak(etag):
             return _not_modified(etag)
-    answer, g.cache = endpoint.answer(parsed)
+    answer, g.cache = endpoint.answer(parsed, cacheable=deterministic)
     registry = RDF_SYNTAXES if answer.kind == "graph" else RESULTS_SYNTAXES
     response = Response(answer.body, content_type=_content_type(registry[answer.format].media_type))
     response.headers["X-Result-Rows"] = str(answer.rows)

@@ -313,19 +313,22 @@ def test_competency_question_through_the_endpoint(endpoint, question):
         assert response.text == question.with_suffix(".tsv").read_text(encoding="utf-8")
 
 
-def test_one_access_log_line_per_query_with_status_duration_rows_and_hash(endpoint):
+def test_one_access_log_line_per_request_with_status_duration_rows_and_query_hash(endpoint):
     marker = "SELECT ?s { ?s ?p ?o } LIMIT 7 # access log test"
     get(endpoint, marker, format="csv")
     get(endpoint, marker, format="csv")
     get(endpoint, "SELECT * {")
+    get(endpoint, "SELECT * { SERVICE <http://example.org/> {} }")
     lines = endpoint.log_text().splitlines()
     assert not any("access log test" in line for line in lines)  # the query itself is never logged
     pattern = re.compile(
-        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (\d{3}) [\d.]+ms rows=(\S+) cache=(\w+|-) query=[0-9a-f]{12}$"
+        r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (\d{3}) [\d.]+ms rows=(\S+) cache=(\w+|-) query=([0-9a-f]{12}|-)$"
     )
     entries = [m.groups() for m in map(pattern.match, lines) if m]
-    assert ("200", "7", "miss") in entries and ("200", "7", "hit") in entries
-    assert ("400", "-", "-") in entries
+    marked = [e for e in entries if e[:3] in {("200", "7", "miss"), ("200", "7", "hit")}]
+    assert len(marked) == 2 and marked[0][3] == marked[1][3] != "-"
+    assert any(e[:3] == ("400", "-", "-") and e[3] != "-" for e in entries)  # the syntax error, a query
+    assert ("400", "-", "-", "-") in entries  # SERVICE, refused before it became a query
 
 
 def test_the_query_page_offers_the_competency_questions_and_needs_no_internet(endpoint):
