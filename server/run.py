@@ -1,8 +1,9 @@
 """``kg serve``: the app under gunicorn, a production WSGI server, never Flask's development server.
 
-One gunicorn process with threads: the HTTP work is light, and the queries run in the worker
-processes of ``server.executor``, which that one process supervises. More gunicorn processes would
-each need a pool of their own, with a copy of the store in every worker.
+Gunicorn's threaded workers: a few processes (``HTTP_WORKERS``), each with threads and its own
+pool of query workers (``server.executor``). Threads suffice for waiting on queries, but Flask's
+own work per request holds the GIL, so one process per core is what lets throughput scale; the
+price is a copy of the store per query worker, small for a news story.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+import server.app  # before gunicorn forks: the HTTP processes share the imported code
 from kg.dataset import read_manifest
 from kg.errors import NotBuiltError
 from server.settings import load_settings
@@ -37,9 +39,8 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from server.app import create_app  # in the gunicorn worker, after the fork: the pool is its own
-
-        return create_app(self.build_dir, self.config)
+        # In each gunicorn worker, after the fork: every HTTP process supervises a pool of its own.
+        return server.app.create_app(self.build_dir, self.config)
 
 
 def serve(
@@ -58,7 +59,7 @@ def serve(
     timeout = float(settings["QUERY_TIMEOUT"])
     options = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
-        "workers": 1,
+        "workers": settings["HTTP_WORKERS"],
         "worker_class": "gthread",
         "threads": settings["THREADS"],
         # Gunicorn's own watchdog, for a worker whose main loop hangs; queries have their own limit.

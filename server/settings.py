@@ -21,8 +21,12 @@ ENV_PREFIX = "KG_SERVER"
 DEFAULTS: dict[str, Any] = {
     #: Seconds a query may take, waiting for a free worker included; then its worker is killed.
     "QUERY_TIMEOUT": 10.0,
-    #: Worker processes, each with its own copy of the store: as many queries run at once.
-    "QUERY_WORKERS": max(2, min(4, os.cpu_count() or 2)),
+    #: HTTP processes of the WSGI server (threads within each): Flask's per-request work is bound by
+    #: the GIL, so a second process doubles throughput on two cores.
+    "HTTP_WORKERS": min(2, os.cpu_count() or 1),
+    #: Query worker processes per HTTP process, each with its own copy of the store: as many
+    #: queries run at once, and one runaway query still leaves a worker free for the others.
+    "QUERY_WORKERS": 2,
     #: Address space of a worker, in MiB; a query needing more ends with 503.
     "MEMORY_LIMIT_MB": 1024,
     #: Rows (or triples) a response holds at most; ``X-Result-Truncated: true`` says when it was cut.
@@ -35,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "RESULT_CACHE_MB": 64,
     #: Responses at least this long are gzipped for clients that accept it.
     "GZIP_MIN_BYTES": 1024,
-    #: HTTP threads of the WSGI server: connections handled at once.
+    #: Threads per HTTP process: connections handled at once.
     "THREADS": 16,
     #: Extra named graphs served beside the build: {graph IRI: RDF file}.
     "GRAPHS": {},

@@ -1,0 +1,206 @@
+"""Throughput and latency of ``kg serve`` on the competency query mix, against Oxigraph's server and rdflib-endpoint.
+
+Each server runs alone (the machine's cores are not shared between two servers), on the same
+build, with the default graph as the union of the named graphs. ``wrk`` sends the competency
+queries in turn, GET with ``Accept: application/sparql-results+json``, from 8 connections, then
+from 1 (latency without queueing). The in-process baseline runs the same queries with
+``kg.query.run_query`` and serialises them as JSON, in this process.
+
+Usage (from the repository's top folder, after ``kg build``)::
+
+    python bench/bench.py [--duration 10] [--rdflib-python /path/to/venv/bin/python]
+
+Needs ``wrk`` on the PATH and the ``oxigraph`` command (PyPI package ``oxigraph``) beside Python.
+rdflib-endpoint runs only when ``--rdflib-python`` names a Python that has it (keep it out of the
+project's environment: it pins its own FastAPI stack).
+"""
+
+# ruff: noqa: S310, S603 - local URLs and commands built here, never from input
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES: list[Path] = []  # the mix: tests/competency/*.rq, less --exclude
+ACCEPT = "application/sparql-results+json"
+RDFLIB_APP = """
+import sys, uvicorn
+from rdflib import Dataset
+from rdflib_endpoint import SparqlEndpoint
+dataset = Dataset(default_union=True)
+dataset.parse(sys.argv[1], format="nquads")
+uvicorn.run(SparqlEndpoint(graph=dataset), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, limit: float = 120) -> float:
+    """Seconds until ``url`` answers 200."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{url} did not answer within {limit} s")
+
+
+@contextmanager
+def process(command: list[str], env: dict | None = None) -> Iterator[None]:
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+@contextmanager
+def kg_serve(build_dir: Path, cache: bool) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "KG_SERVER_RESULT_CACHE_MB": "64" if cache else "0"}
+    command = [sys.executable, "-m", "kg", "--build-dir", str(build_dir), "serve", "--port", str(port)]
+    with process(command, env):
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/health")
+        yield base + "/sparql"
+
+
+@contextmanager
+def oxigraph_serve(build_dir: Path) -> Iterator[str]:
+    oxigraph = str(Path(sys.executable).with_name("oxigraph"))
+    port = free_port()
+    with tempfile.TemporaryDirectory() as location:
+        subprocess.run([oxigraph, "load", "--location", location, "--file", str(build_dir / "dataset.nq")], check=True)
+        bind = f"127.0.0.1:{port}"
+        with process([oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]):
+            wait_for(f"http://{bind}/query?query=ASK%7B%7D")
+            yield f"http://{bind}/query"
+
+
+@contextmanager
+def rdflib_endpoint(build_dir: Path, python: str) -> Iterator[str]:
+    port = free_port()
+    with process([python, "-c", RDFLIB_APP, str(build_dir / "dataset.nq"), str(port)]):
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url + "?query=ASK%7B%7D")
+        yield url
+
+
+def check_answers(url: str) -> None:
+    """Every query answers 200 (so that wrk measures answers, not errors)."""
+    for path in QUERIES:
+        request = urllib.request.Request(
+            f"{url}?{urllib.parse.urlencode({'query': path.read_text()})}", headers={"Accept": ACCEPT}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            json.load(response)
+
+
+def run_wrk(url: str, connections: int, duration: int) -> dict[str, float]:
+    paths = [f"{urllib.parse.urlsplit(url).path}?{urllib.parse.urlencode({'query': p.read_text()})}" for p in QUERIES]
+    script = "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
+    script += """local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], {["Accept"] = "ACCEPT"})
+end
+""".replace("ACCEPT", ACCEPT)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    threads = min(connections, 2)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", lua.name, url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.unlink(lua.name)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)[1]),
+        "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)[1]),
+        "errors": int(errors[1]) if errors else 0,
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def in_process(build_dir: Path, rounds: int = 30) -> float:
+    """Median milliseconds per query of the mix: run_query + JSON, in this process."""
+    from kg.dataset import load_store
+    from kg.query import run_query, serialize_result
+
+    manifest, store = load_store(build_dir)
+    texts = [p.read_text() for p in QUERIES]
+    samples = []
+    for _ in range(rounds):
+        for text in texts:
+            started = time.perf_counter()
+            serialize_result(run_query(store, manifest, text), "json")
+            samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rdflib-python", help="a Python with rdflib-endpoint and uvicorn installed")
+    parser.add_argument("--exclude", nargs="*", default=[], metavar="NAME", help="competency queries to leave out")
+    args = parser.parse_args()
+    QUERIES.extend(p for p in sorted((ROOT / "tests" / "competency").glob("*.rq")) if p.stem not in args.exclude)
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed (Debian: apt-get install wrk)")
+    servers = {
+        "kg serve, cache off": lambda: kg_serve(args.build_dir, cache=False),
+        "kg serve, cache on": lambda: kg_serve(args.build_dir, cache=True),
+        "oxigraph serve-read-only": lambda: oxigraph_serve(args.build_dir),
+    }
+    if args.rdflib_python:
+        servers["rdflib-endpoint"] = lambda: rdflib_endpoint(args.build_dir, args.rdflib_python)
+    left_out = f" (left out: {', '.join(args.exclude)})" if args.exclude else ""
+    print(f"{len(QUERIES)} competency queries{left_out}; wrk {args.duration} s per run; {os.cpu_count()} cores")
+    print(f"in-process pyoxigraph (run_query + JSON): median {in_process(args.build_dir):.2f} ms per query\n")
+    print("| server | req/s, 8 clients | p50 ms, 8 clients | p99 ms, 8 clients | p50 ms, 1 client | errors |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, start in servers.items():
+        with start() as url:
+            check_answers(url)
+            eight = run_wrk(url, 8, args.duration)
+            one = run_wrk(url, 1, args.duration)
+        errors = eight["errors"] + one["errors"]
+        row = f"| {name} | {eight['rps']:.0f} | {eight['p50_ms']:.2f} | {eight['p99_ms']:.2f} | {one['p50_ms']:.2f} |"
+        print(f"{row} {errors} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
