@@ -61,8 +61,11 @@ class _Worker:
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(_CODE_ROOT), os.environ.get("PYTHONPATH")])),
         }
-        # The command is ours (worker_command), never built from a request.
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env)  # noqa: S603
+        # The command is ours (worker_command), never built from a request. A process group of its
+        # own: Ctrl-C in the terminal is for kg serve, which then stops its workers itself.
+        self.process = subprocess.Popen(  # noqa: S603
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env, process_group=0
+        )
 
     def send(self, frame: bytes) -> None:
         data = memoryview(frame)
@@ -161,8 +164,14 @@ class Executor:
         with self._lock:
             self._closed = True
             workers = list(self._live)
-        for worker in workers:
-            worker.stop()
+        while workers:
+            try:
+                workers[-1].stop()
+                workers.pop()
+            except (SystemExit, KeyboardInterrupt):
+                # Gunicorn's quit handler raises SystemExit, and a stopping worker may get the signal
+                # twice (the terminal's Ctrl-C, then the arbiter's): finish stopping the workers.
+                continue
 
     def _borrow(self, deadline: float) -> _Worker:
         while True:
@@ -217,7 +226,10 @@ class Executor:
                 pass
             with self._lock:
                 self._live.discard(worker)
-            log.error("a query worker failed to start (exit status %s)", worker.stop())
+            status = worker.stop()
+            if self._closed:
+                return
+            log.error("a query worker failed to start (exit status %s)", status)
             time.sleep(pause)
 
 

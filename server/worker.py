@@ -21,7 +21,6 @@ import errno
 import json
 import os
 import resource
-import signal
 import struct
 import sys
 import traceback
@@ -314,8 +313,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--graphs", type=json.loads, default={}, metavar="JSON", help="extra named graphs: {IRI: file}")
     parser.add_argument("--memory-limit", type=int, required=True, metavar="MIB", help="address space cap")
     args = parser.parse_args(argv)
-    # Ctrl-C in the terminal reaches the whole process group; the supervisor decides when we end.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     graphs = {iri: Path(file) for iri, file in args.graphs.items()}
     manifest, store = load_dataset(args.build_dir, graphs)
     _warm_up(store, manifest)
