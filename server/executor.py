@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from server.errors import WORKER_ERRORS, QueryAbortedError, QueryFailedError, QueryTimeoutError
+from server.errors import WORKER_ERRORS, QueryAbortedError, QueryTimeoutError
 from server.protocol import QueryRequest
 from server.worker import encode, read_frame
 
@@ -132,6 +132,7 @@ class Executor:
         :raises QueryTimeoutError: past the time limit, waiting included.
         :raises QueryAbortedError: when the worker died (the memory limit).
         :raises QuerySyntaxError, UnsupportedFormat, OutsideDatasetError, QueryFailedError: as the worker reports them.
+        :raises RuntimeError: when the worker hit a bug (it logs the traceback).
         """
         deadline = time.monotonic() + self.time_limit
         worker = self._borrow(deadline)
@@ -150,7 +151,9 @@ class Executor:
             raise QueryAbortedError(self._death_message(status)) from None
         self._give_back(worker)
         if "error" in header:
-            raise WORKER_ERRORS.get(header["error"], QueryFailedError)(header["message"])
+            if header["error"] not in WORKER_ERRORS:
+                raise RuntimeError(header["message"])  # a bug: 500, and the worker logged why
+            raise WORKER_ERRORS[header["error"]](header["message"])
         return Answer(body=body, **header)
 
     def status(self) -> dict[str, int]:

@@ -162,7 +162,7 @@ def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> t
         return {"error": QueryFailedError.__name__, "message": f"the query could not be evaluated: {error}"}, b""
     except Exception:  # noqa: BLE001 - a bug must not kill the worker; the log gets the traceback, never the client
         traceback.print_exc(file=sys.stderr)
-        return {"error": QueryFailedError.__name__, "message": "the query failed inside the server"}, b""
+        return {"error": "internal", "message": "a query worker failed; its log has the traceback"}, b""
 
 
 class _ProtocolStore:
