@@ -8,6 +8,7 @@ price is a copy of the store per query worker, small for a news story.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from gunicorn.app.base import BaseApplication
 
 import server.app  # before gunicorn forks: the HTTP processes share the imported code
 from kg.dataset import read_manifest
-from kg.errors import NotBuiltError
+from kg.errors import KgError, NotBuiltError
 from server.settings import load_settings
 
 #: Gunicorn's limits on the request line and headers (its maximum for each): beyond, 414 / 431 / 400.
@@ -51,10 +52,12 @@ def serve(
     Port 0 picks a free port; the printed URLs name the real one.
 
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
+    :raises KgError: when nothing can listen at host:port.
     """
     build_dir = Path(build_dir).resolve()
     if read_manifest(build_dir) is None:
         raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
+    _check_address(host, port)
     settings = load_settings(config)
     timeout = float(settings["QUERY_TIMEOUT"])
     options = {
@@ -81,6 +84,19 @@ def serve(
     except SystemExit as stop:  # gunicorn ends its arbiter with sys.exit
         return stop.code if isinstance(stop.code, int) else 1
     return 0
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail in one line now, rather than after gunicorn's five retries and its log lines.
+
+    :raises KgError: when nothing can listen there (port taken, no such address, no permission).
+    """
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+            probe.bind((host, port))
+    except OSError as error:
+        raise KgError(f"cannot listen on {host}:{port}: {error.strerror}; choose another --host or --port") from None
 
 
 def _print_urls(arbiter) -> None:

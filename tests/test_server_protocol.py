@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -367,3 +369,13 @@ def test_kg_serve_prints_its_urls_and_starts_fast(endpoint):
     assert endpoint.url.startswith("http://127.0.0.1:")
     print(f"start-up to first healthy answer: {endpoint.startup:.2f} s")
     assert endpoint.startup < 5  # the target is 1 s; the margin is for a loaded CI machine
+
+
+def test_kg_serve_on_a_taken_port_fails_in_one_line(endpoint, project):
+    port = endpoint.url.rstrip("/").rsplit(":", 1)[1]
+    command = [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir)]
+    result = subprocess.run([*command, "serve", "--port", port], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"kg: error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --host or --port\n"
+    )
