@@ -114,7 +114,6 @@ class Executor:
         self, command: list[str], *, size: int, time_limit: float, row_limit: int, memory_limit_mb: int
     ) -> None:
         self.command = command
-        self.size = size
         self.time_limit = time_limit
         self.row_limit = row_limit
         self.memory_limit_mb = memory_limit_mb

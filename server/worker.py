@@ -1,7 +1,7 @@
 """A query worker: a process with its own Oxigraph store that answers one query at a time over stdin/stdout.
 
 Queries run here, not in the HTTP process, because a process is the only thing that can be
-stopped for sure: a Python thread cannot be, and Oxigraph holds the GIL-free query to the end.
+stopped for sure: a Python thread cannot be, and an Oxigraph query offers no way to cancel it.
 The supervisor (``server.executor``) kills a worker past the time limit and starts another.
 
 Before its first query a worker shuts itself in: it can open no file descriptor (so no file and no
@@ -51,7 +51,8 @@ _PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
 def encode(header: Mapping[str, Any], body: bytes = b"") -> bytes:
     """One frame: lengths, JSON header, body.
 
-    >>> read_frame(_reader(encode({"rows": 2}, b"ab")))
+    >>> import io
+    >>> read_frame(io.BytesIO(encode({"rows": 2}, b"ab")).read)
     ({'rows': 2}, b'ab')
     """
     data = json.dumps(header).encode()
@@ -63,20 +64,6 @@ def read_frame(read_exact: Callable[[int], bytes]) -> tuple[dict[str, Any], byte
     header_length, body_length = _FRAME.unpack(read_exact(_FRAME.size))
     header = json.loads(read_exact(header_length))
     return header, read_exact(body_length) if body_length else b""
-
-
-def _reader(data: bytes) -> Callable[[int], bytes]:
-    """``read_exact`` over bytes, for tests."""
-    view = memoryview(data)
-
-    def read_exact(n: int) -> bytes:
-        nonlocal view
-        if len(view) < n:
-            raise EOFError
-        chunk, view = bytes(view[:n]), view[n:]
-        return chunk
-
-    return read_exact
 
 
 def served_manifest(build_dir: Path, graphs: Mapping[str, Path]) -> Manifest:
