@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 
 from server.executor import Answer
-from server.protocol import QueryRequest
+from server.worker import QueryRequest
 
 
 class ResultCache:

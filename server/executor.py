@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from server.errors import WORKER_ERRORS, QueryAbortedError, QueryTimeoutError
-from server.protocol import QueryRequest
-from server.worker import encode, read_frame
+from server.worker import QueryRequest, encode, read_frame
 
 log = logging.getLogger(__name__)
 

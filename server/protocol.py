@@ -8,7 +8,6 @@ Formats come from the registries in ``kg.formats``; nothing here lists a media t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qsl
 
@@ -27,6 +26,7 @@ from server.errors import (
     UnsupportedMediaTypeError,
 )
 from server.lexical import uses_service
+from server.worker import QueryRequest
 
 #: The request media types of the protocol.
 FORM = "application/x-www-form-urlencoded"
@@ -44,23 +44,6 @@ class _Syntax(Protocol):
     name: str
     media_type: str
     aliases: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class QueryRequest:
-    """One query, as a worker needs it. Field names follow ``kg.query.run_query``."""
-
-    query: str
-    default_graph_uris: tuple[str, ...] = ()
-    named_graph_uris: tuple[str, ...] = ()
-    #: False: the default graph holds the ontology and the asserted triples only.
-    infer: bool = True
-    #: The negotiated syntax for SELECT / ASK results, or None when the client accepts none.
-    results_format: str | None = "json"
-    #: The negotiated syntax for CONSTRUCT / DESCRIBE results, or None when the client accepts none.
-    graph_format: str | None = "turtle"
-    #: Relative IRIs in the query resolve against this: the endpoint's URL, as the protocol suggests.
-    base_iri: str | None = None
 
 
 def parse_request(request: Request, *, max_query_length: int) -> QueryRequest | None:

@@ -21,7 +21,8 @@ from server.cache import ResultCache
 from server.description import PREFIXES, describe_service
 from server.executor import Answer, Executor
 from server.lexical import is_deterministic
-from server.protocol import GRAPH_SYNTAXES, QueryRequest, find_syntax, negotiate, parse_request
+from server.protocol import GRAPH_SYNTAXES, find_syntax, negotiate, parse_request
+from server.worker import QueryRequest
 
 bp = Blueprint("sparql", __name__)
 access_log = logging.getLogger("server.access")

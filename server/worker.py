@@ -25,7 +25,7 @@ import struct
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,23 @@ _FRAME = struct.Struct("!II")
 _CPU_GRACE = 2
 #: Prefix IRIs for Turtle and RDF/XML output, as ``kg query`` writes them.
 _PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query, as a worker needs it. Field names follow ``kg.query.run_query``."""
+
+    query: str
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+    #: False: the default graph holds the ontology and the asserted triples only.
+    infer: bool = True
+    #: The negotiated syntax for SELECT / ASK results, or None when the client accepts none.
+    results_format: str | None = "json"
+    #: The negotiated syntax for CONSTRUCT / DESCRIBE results, or None when the client accepts none.
+    graph_format: str | None = "turtle"
+    #: Relative IRIs in the query resolve against this: the endpoint's URL, as the protocol suggests.
+    base_iri: str | None = None
 
 
 def encode(header: Mapping[str, Any], body: bytes = b"") -> bytes:
@@ -124,8 +141,7 @@ def _with_stable_labels(path: Path) -> Iterator[ox.Quad]:
 def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
     """Run one query request; return the reply header and the serialised results.
 
-    ``request`` holds the query, the protocol's dataset IRIs, ``infer``, the negotiated
-    ``results_format`` (for SELECT / ASK) and ``graph_format`` (CONSTRUCT / DESCRIBE), and ``row_limit``.
+    ``request`` holds the fields of a ``QueryRequest`` and ``row_limit``.
     Errors the user can fix come back as ``{"error": class name, "message": ...}``.
     """
     try:
@@ -256,16 +272,8 @@ def _warm_up(store: ox.Store, manifest: Manifest) -> None:
     for query in ("SELECT ?s { ?s ?p ?o } LIMIT 2", "ASK {}", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", "SELECT"):
         for results_format in RESULTS_SYNTAXES:
             for graph_format in _graph_names():
-                request = {
-                    "query": query,
-                    "infer": True,
-                    "default_graph_uris": [],
-                    "named_graph_uris": [],
-                    "results_format": results_format,
-                    "graph_format": graph_format,
-                    "row_limit": 1,
-                }
-                answer(store, manifest, request)
+                request = QueryRequest(query, results_format=results_format, graph_format=graph_format)
+                answer(store, manifest, {**asdict(request), "row_limit": 1})
 
 
 def _shut_in(memory_limit_mb: int) -> None:

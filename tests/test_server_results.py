@@ -6,11 +6,13 @@ Results are capped by writing TSV, reading it back and writing the target format
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pyoxigraph as ox
 import pytest
 
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
-from server.worker import answer
+from server.worker import QueryRequest, answer
 
 TRICKY = """SELECT ?iri ?plain ?lang ?dir ?typed ?blank ?triple ?unbound WHERE {
   VALUES (?iri ?plain ?lang ?typed) {
@@ -24,16 +26,8 @@ TRICKY = """SELECT ?iri ?plain ?lang ?dir ?typed ?blank ?triple ?unbound WHERE {
 
 
 def request(query: str, results_format: str = "json", graph_format: str = "turtle", row_limit: int = 1000) -> dict:
-    return {
-        "query": query,
-        "infer": True,
-        "default_graph_uris": [],
-        "named_graph_uris": [],
-        "results_format": results_format,
-        "graph_format": graph_format,
-        "row_limit": row_limit,
-        "base_iri": None,
-    }
+    fields = asdict(QueryRequest(query, results_format=results_format, graph_format=graph_format))
+    return {**fields, "row_limit": row_limit}
 
 
 @pytest.mark.parametrize("name", ["json", "xml", "tsv"])

@@ -19,7 +19,7 @@ from serverutil import TEST_SETTINGS, cpu_seconds, descendants, endpoint_fixture
 
 from server.errors import OutsideDatasetError
 from server.executor import Executor, worker_command
-from server.protocol import QueryRequest
+from server.worker import QueryRequest
 
 LIMIT = TEST_SETTINGS["QUERY_TIMEOUT"]
 CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
