@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import BNode, Graph
 from rdflib.compare import to_canonical_graph
 
 from kg import __version__
@@ -94,9 +94,16 @@ def _make_graphs(project: Project, timings: dict[str, float]) -> _Graphs:
 
 
 def _canonical(graph: Graph) -> Graph:
-    """The graph with canonical blank node labels: the same file gives the same build, byte for byte."""
+    """The graph with canonical blank node labels: the same file gives the same build, byte for byte.
+
+    rdflib's canonical labels are 66 characters long; they are numbered ``o1``, ``o2`` ... in their
+    sorted order instead, short as the OWL API and RDF/XML want them.
+    """
+    triples = list(to_canonical_graph(graph))
+    labels = sorted({t for triple in triples for t in triple if isinstance(t, BNode)})
+    short = {label: BNode(f"o{number}") for number, label in enumerate(labels, start=1)}
     canonical = Graph()
-    canonical.addN((s, p, o, canonical) for s, p, o in to_canonical_graph(graph))
+    canonical.addN((*(short.get(t, t) for t in triple), canonical) for triple in triples)
     return canonical
 
 

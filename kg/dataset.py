@@ -44,7 +44,8 @@ class Manifest:
         by_kind = {"asserted": 0, "ontology": 0, "inferred": 0}
         for info in self.graphs:
             kind = "asserted" if info.name.startswith("article-") else info.name
-            by_kind[kind] += info.triples
+            if kind in by_kind:  # graphs served beside the build (``KG_SERVER_GRAPHS``) are not counted
+                by_kind[kind] += info.triples
         return {**by_kind, "filtered out": sum(self.filtered.values())}
 
     def graph(self, name: str) -> GraphInfo | None:
@@ -75,5 +76,8 @@ def load_store(build_dir: Path) -> tuple[Manifest, ox.Store]:
     if manifest is None:
         raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
     store = ox.Store()
-    store.bulk_load(path=str(build_dir / DATASET_FILE), format=ox.RdfFormat.N_QUADS)
+    # The build's blank node labels are kept (bulk_load would make up random ones), so every load,
+    # in every process, gives the same labels, and ORDER BY over blank nodes gives the same order.
+    quads = ox.parse(path=str(build_dir / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
+    store.bulk_extend(quads)
     return manifest, store

@@ -6,6 +6,7 @@ Python strings and SPARQL's SUBSTR (plus one) do; the end is exclusive.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -84,11 +85,13 @@ def segment_iri(article: URIRef, span: Span) -> URIRef:
 def describe_segment(graph: Graph, article: URIRef, text: str, span: Span, *, label_prefix: str) -> URIRef:
     """Add a nkg:TextSegment for ``span`` with its quote and position selectors; return its IRI.
 
-    Selector blank nodes get labels derived from the article and span, so builds are byte-identical.
+    Selector blank nodes get labels derived from the article and span, so builds are byte-identical;
+    they start with a letter, as RDF/XML's ``rdf:nodeID`` (an XML name) needs, and are short.
     """
     segment = segment_iri(article, span)
-    quote_selector = BNode(f"{label_prefix}-q{span.start}-{span.end}")
-    position_selector = BNode(f"{label_prefix}-p{span.start}-{span.end}")
+    tag = hashlib.sha256(label_prefix.encode()).hexdigest()[:6]  # short labels: see kg.mapping._digest
+    quote_selector = BNode(f"q{span.start}-{span.end}-{tag}")
+    position_selector = BNode(f"p{span.start}-{span.end}-{tag}")
     graph.add((segment, RDF.type, NKG.TextSegment))
     graph.add((segment, OA.hasSource, article))
     graph.add((segment, OA.hasSelector, quote_selector))

@@ -76,7 +76,7 @@ class _Assertions:
         """Add each triple and, for it, one owl:Axiom carrying its evidence (OWL 2's annotated assertion)."""
         for triple in self.evidence:
             graph.add(triple)
-            axiom = BNode(f"{slug}-ax-{_digest(triple)}")
+            axiom = BNode(f"ax{_digest((slug, *triple))}")
             graph.add((axiom, RDF.type, OWL.Axiom))
             graph.add((axiom, OWL.annotatedSource, triple[0]))
             graph.add((axiom, OWL.annotatedProperty, triple[1]))
@@ -87,8 +87,10 @@ class _Assertions:
                 graph.add((axiom, DCTERMS.source, source))
 
 
-def _digest(triple: tuple) -> str:
-    return hashlib.sha256(" ".join(term.n3() for term in triple).encode()).hexdigest()[:16]
+def _digest(terms: tuple) -> str:
+    """A short stable label part: the OWL API hashes blank node labels over ~32 characters with a
+    library that Java 17 no longer ships, so labels stay short."""
+    return hashlib.sha256(" ".join(str(term) for term in terms).encode()).hexdigest()[:20]
 
 
 def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple[Article, Graph]:

@@ -17,6 +17,7 @@ from kg.dataset import Manifest
 from kg.errors import QuerySyntaxError, UnsupportedFormat
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import PREFIXES
+from kg.querytext import declares_dataset
 
 QueryResult = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean
 
@@ -29,15 +30,22 @@ def run_query(
     infer: bool = True,
     default_graph_uris: Sequence[str] = (),
     named_graph_uris: Sequence[str] = (),
+    base_iri: str | None = None,
 ) -> QueryResult:
-    """Evaluate ``query``; the protocol's dataset IRIs, when given, override FROM / FROM NAMED.
+    """Evaluate ``query`` over the dataset the SPARQL 1.1 Protocol gives it.
+
+    The protocol's dataset IRIs, when given, override FROM / FROM NAMED; else the query's own
+    FROM / FROM NAMED define its dataset; else the default graph is the union (or, with
+    ``infer=False``, ontology plus asserted graphs). Relative IRIs resolve against ``base_iri``.
 
     :raises QuerySyntaxError: with the parser's message and position.
     """
-    options: dict = {"prefixes": {prefix: str(ns) for prefix, ns in PREFIXES.items()}}
+    options: dict = {"prefixes": {prefix: str(ns) for prefix, ns in PREFIXES.items()}, "base_iri": base_iri}
     if default_graph_uris or named_graph_uris:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graph_uris]
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graph_uris]
+    elif declares_dataset(query):
+        pass  # Oxigraph would let a default graph option override the query's FROM
     elif not infer:
         options["default_graph"] = [ox.NamedNode(g.iri) for g in manifest.graphs if g.name != "inferred"]
     else:

@@ -18,6 +18,7 @@ from werkzeug.http import parse_accept_header
 
 from kg.errors import UnsupportedFormat
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
+from kg.querytext import uses_service
 from server.errors import (
     OutsideDatasetError,
     ProtocolError,
@@ -25,7 +26,6 @@ from server.errors import (
     ReadOnlyError,
     UnsupportedMediaTypeError,
 )
-from server.lexical import uses_service
 from server.worker import QueryRequest
 
 #: The request media types of the protocol.

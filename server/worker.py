@@ -24,7 +24,7 @@ import resource
 import struct
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -32,13 +32,12 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.dataset import DATASET_FILE, GraphInfo, Manifest, read_manifest
+from kg.dataset import GraphInfo, Manifest, load_store, read_manifest
 from kg.errors import KgError, NotBuiltError, UnsupportedFormat
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, rdf_syntax_from_extension
 from kg.namespaces import PREFIXES
 from kg.query import QueryResult, result_kind, run_query
 from server.errors import OutsideDatasetError, QueryAbortedError, QueryFailedError
-from server.lexical import declares_dataset
 
 #: Lengths of the JSON header and of the body that follow.
 _FRAME = struct.Struct("!II")
@@ -115,27 +114,10 @@ def _graph_syntax(path: Path):
 def load_dataset(build_dir: Path, graphs: Mapping[str, Path]) -> tuple[Manifest, ox.Store]:
     """The served manifest and an in-memory store of the build plus the extra graphs."""
     manifest = served_manifest(build_dir, graphs)
-    store = ox.Store()
-    store.bulk_extend(_with_stable_labels(build_dir / DATASET_FILE))
+    _, store = load_store(build_dir)
     for iri, path in graphs.items():  # labels renamed: two files' _:b0 are two different nodes
         store.bulk_load(path=str(path), format=_graph_syntax(path).oxigraph, to_graph=ox.NamedNode(iri))
     return manifest, store
-
-
-def _with_stable_labels(path: Path) -> Iterator[ox.Quad]:
-    """The build's quads, blank node labels kept (Store.bulk_load would make up random ones).
-
-    Then every worker, and every restart, gives the same labels, so ORDER BY over blank nodes (and
-    paging with OFFSET) agrees whichever worker answers. A leading ``b`` makes each label a valid
-    XML name, as RDF/XML's ``rdf:nodeID`` needs: the build's labels start with a date.
-    """
-    for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False):
-        subject, object_ = quad.subject, quad.object
-        if isinstance(subject, ox.BlankNode):
-            subject = ox.BlankNode("b" + subject.value)
-        if isinstance(object_, ox.BlankNode):
-            object_ = ox.BlankNode("b" + object_.value)
-        yield ox.Quad(subject, quad.predicate, object_, quad.graph_name)
 
 
 def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
@@ -146,12 +128,13 @@ def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> t
     """
     try:
         result = run_query(
-            _ProtocolStore(store, request),
+            store,
             manifest,
             request["query"],
             infer=request["infer"],
             default_graph_uris=request["default_graph_uris"],
             named_graph_uris=request["named_graph_uris"],
+            base_iri=request.get("base_iri"),
         )
         return _serialize(result, request)
     except KgError as error:
@@ -166,27 +149,6 @@ def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> t
     except Exception:  # noqa: BLE001 - a bug must not kill the worker; the log gets the traceback, never the client
         traceback.print_exc(file=sys.stderr)
         return {"error": "internal", "message": "a query worker failed; its log has the traceback"}, b""
-
-
-class _ProtocolStore:
-    """The store, as ``kg.query.run_query`` should use it for the protocol; goes once run_query does so.
-
-    Two gaps of run_query, filled in the one call it makes to ``Store.query``: relative IRIs
-    resolve against the endpoint's URL (``base_iri``), and a query's own FROM / FROM NAMED
-    define its dataset when the request names none; run_query's union (or ``infer=false``)
-    default graph would override them, as Oxigraph lets its options override the query's.
-    """
-
-    def __init__(self, store: ox.Store, request: Mapping[str, Any]) -> None:
-        self.store = store
-        self.base_iri = request.get("base_iri")
-        self.protocol_dataset = bool(request["default_graph_uris"] or request["named_graph_uris"])
-
-    def query(self, query: str, **options: Any) -> QueryResult:
-        if not self.protocol_dataset and declares_dataset(query):
-            options.pop("use_default_graph_as_union", None)
-            options.pop("default_graph", None)
-        return self.store.query(query, base_iri=self.base_iri, **options)
 
 
 def _serialize(result: QueryResult, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:

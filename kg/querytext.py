@@ -1,8 +1,9 @@
 """What the query text shows before any parsing: a SERVICE clause, and functions whose value changes per call.
 
-These checks give a clear answer early; they are not the security boundary. A query that slips a
-SERVICE past them still cannot make a request, because its worker cannot open a socket
-(see ``server.worker``).
+``kg.query`` uses them to let a query's own FROM define its dataset; the endpoint uses them to
+refuse SERVICE with a clear message early. They are not the endpoint's security boundary: a
+query that slips a SERVICE past them still cannot make a request, because its worker cannot open
+a socket (see ``server.worker``).
 """
 
 from __future__ import annotations
