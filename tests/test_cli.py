@@ -121,3 +121,13 @@ def test_export_refuses_an_unknown_extension_without_format(harbour, tmp_path):
     result = kg(harbour, "export", "-o", str(tmp_path / "graph.xyz"))
     assert result.returncode == 2
     assert result.stderr == "kg: error: cannot tell the format from 'graph.xyz': pass --format\n"
+
+
+def test_a_query_with_its_own_from_queries_only_that_graph(harbour):
+    count = "SELECT (COUNT(*) AS ?n) {0} WHERE {{ ?s ?p ?o }}"
+    union = kg(harbour, "query", "--format", "csv", count.format(""))
+    only_ontology = kg(
+        harbour, "query", "--format", "csv", count.format("FROM <https://w3id.org/newskg/graph/ontology>")
+    )
+    assert union.stdout == "n\n2076\n"  # text mode reads CSV's CRLF as newlines
+    assert only_ontology.stdout == "n\n1020\n"
