@@ -261,6 +261,17 @@ class _ArticleMapper:
         except QuoteError as problem:
             raise self.error(str(problem), node, fact, key) from None
 
+    def _quoted(self, entry: dict, fact: str) -> tuple[Span, dict]:
+        """Where the entry's ``quote`` stands, and the evidence it gives every triple of the entry."""
+        span = self._segment(self._required(entry, "quote", fact), entry.get("occurrence"), entry, fact)
+        return span, {"evidence": self._evidence(span)}
+
+    def _name(self, subject: URIRef, cls: URIRef, label: str, support: dict) -> None:
+        """Type and label a resource the mapping makes itself (claims, propositions, corrections)."""
+        self.labels[subject] = label
+        self.assertions.add((subject, RDF.type, cls), **support)
+        self.assertions.add((subject, RDFS.label, Literal(label, lang=self.article.language)), **support)
+
     def _evidence(self, span: Span) -> URIRef:
         return describe_segment(self.graph, self.article.iri, self.article.text, span, label_prefix=self.slug)
 
@@ -295,8 +306,7 @@ class _ArticleMapper:
         fact = f"fact about '{about}'"
         self._check_keys(entry, {"quote", "occurrence", "about", "note", "a"}, entry, fact, properties=True)
         subject = self._resource(self._required(entry, "about", fact), entry, fact)
-        span = self._segment(self._required(entry, "quote", fact), entry.get("occurrence"), entry, fact)
-        support = {"evidence": self._evidence(span)}
+        _, support = self._quoted(entry, fact)
         for class_name in self._as_list(entry.get("a")):
             self.assertions.add((subject, RDF.type, self._class(class_name, entry, fact)), **support)
         stated = self._map_properties(subject, entry, support, fact, quote=entry["quote"])
@@ -318,13 +328,9 @@ class _ArticleMapper:
         fact = f"claim '{name}'"
         self._check_keys(entry, CLAIM_KEYS, entry, fact)
         claim = self.ids[name]
-        span = self._segment(self._required(entry, "quote", fact), entry.get("occurrence"), entry, fact)
-        support = {"evidence": self._evidence(span)}
+        span, support = self._quoted(entry, fact)
         add = self.assertions.add
-        label = str(self._required(entry, "label", fact))
-        self.labels[claim] = label
-        add((claim, RDF.type, NKG.Claim), **support)
-        add((claim, RDFS.label, Literal(label, lang=self.article.language)), **support)
+        self._name(claim, NKG.Claim, str(self._required(entry, "label", fact)), support)
         add(
             (claim, NKG.claimant, self._resource(self._required(entry, "claimant", fact), entry, fact, "claimant")),
             **support,
@@ -354,7 +360,6 @@ class _ArticleMapper:
         if prop is None:
             raise self.error(f"unknown property {property_name!r}", node, fact)
         add = self.assertions.add
-        add((proposition, RDF.type, NKG.Proposition), **support)
         add((proposition, NKG.propositionSubject, subject), **support)
         add((proposition, NKG.propositionPredicate, prop.iri), **support)
         if prop.kind is PropertyKind.OBJECT:
@@ -366,22 +371,18 @@ class _ArticleMapper:
             object_label = f'"{value}"'
         predicate_label = self.vocabulary.labels.get(prop.iri, str(property_name))
         label = f"{self.labels.get(subject, subject_name)} {predicate_label} {object_label}"
-        add((proposition, RDFS.label, Literal(label, lang=self.article.language)), **support)
+        self._name(proposition, NKG.Proposition, label, support)
 
     def _map_correction(self, name: str, entry: Any) -> None:
         fact = f"correction '{name}'"
         self._check_keys(entry, CORRECTION_KEYS, entry, fact)
         correction = self.ids[name]
-        span = self._segment(self._required(entry, "quote", fact), entry.get("occurrence"), entry, fact)
-        support = {"evidence": self._evidence(span)}
+        span, support = self._quoted(entry, fact)
         wording = str(self._required(entry, "wording", fact))
         correct = str(self._required(entry, "correct", fact))
         wrong = self._segment(wording, None, entry, f"{fact} wording", within=span, key="wording")
         add = self.assertions.add
-        label = f"The article's {wording!r} should read {correct!r}"
-        self.labels[correction] = label
-        add((correction, RDF.type, NKG.Correction), **support)
-        add((correction, RDFS.label, Literal(label, lang=self.article.language)), **support)
+        self._name(correction, NKG.Correction, f"The article's {wording!r} should read {correct!r}", support)
         add((correction, NKG.correctsText, self._evidence(wrong)), **support)
         add((correction, NKG.wordingAsStated, Literal(wording)), **support)
         add((correction, NKG.correctWording, Literal(correct)), **support)
