@@ -189,8 +189,6 @@ def cmd_export(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_publish(project: Project, args: argparse.Namespace) -> int:
-    import os
-
     from kg.build import build
     from kg.dataset import load_store
     from kg.publish import Credentials, publish
