@@ -76,11 +76,41 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--token", help="bearer token (default: $KG_PUBLISH_TOKEN)")
     publish.set_defaults(command=cmd_publish)
 
-    serve = commands.add_parser("serve", help="build if needed, then serve the SPARQL endpoint")
+    serve = commands.add_parser(
+        "serve", help="build if needed, then serve the SPARQL endpoint (or put it in front of another with --backend)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    source = serve.add_mutually_exclusive_group()
+    source.add_argument(
+        "--graph",
+        action="append",
+        default=[],
+        type=_graph_option,
+        metavar="IRI=FILE",
+        help="also serve an RDF file (.ttl, .nt, .rdf, .jsonld) as the named graph IRI, beside the build;"
+        " repeatable; replaces $KG_SERVER_GRAPHS",
+    )
+    source.add_argument(
+        "--backend",
+        metavar="URL",
+        help="answer queries from this remote SPARQL 1.1 query endpoint (e.g. a store filled by kg publish)"
+        " instead of the local build, with the same protocol, limits and query page; nothing is built",
+    )
     serve.set_defaults(command=cmd_serve)
     return parser
+
+
+def _graph_option(value: str) -> tuple[str, str]:
+    """``IRI=FILE`` as (IRI, FILE), split at the last ``=``: an IRI may hold one, a file name rarely does.
+
+    >>> _graph_option("http://example.org/g?v=2=extra.ttl")
+    ('http://example.org/g?v=2', 'extra.ttl')
+    """
+    iri, _, file = value.rpartition("=")
+    if not iri or not file:
+        raise argparse.ArgumentTypeError(f"expected IRI=FILE, e.g. http://example.org/g=extra.ttl, not {value!r}")
+    return iri, file
 
 
 def _triple_syntaxes() -> list[str]:
@@ -129,12 +159,10 @@ def cmd_query(project: Project, args: argparse.Namespace) -> int:
     build(project)
     manifest, store = load_store(project.build_dir)
     result = run_query(store, manifest, text, infer=not args.no_infer)
-    if args.format != "table":
-        sys.stdout.buffer.write(serialize_result(result, args.format))
-    elif result_kind(result) == "graph":
-        print(serialize_result(result, "turtle").decode())
-    else:
+    if args.format == "table" and result_kind(result) != "graph":
         print(format_table(result))
+    else:  # a graph has no table: Turtle, with the project's prefixes
+        sys.stdout.buffer.write(serialize_result(result, "turtle" if args.format == "table" else args.format))
     return 0
 
 
@@ -206,14 +234,26 @@ def cmd_publish(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(project: Project, args: argparse.Namespace) -> int:
-    from kg.build import build
+    import os
 
-    report = build(project)
-    if not report.reused:
-        print(f"kg: built {len(report.manifest.articles)} article(s)")
-    from server.run import serve  # Flask loads only for `kg serve`
+    from server.settings import ENV_PREFIX, load_settings  # Flask loads only for `kg serve`
 
-    return serve(project.build_dir, host=args.host, port=args.port)
+    config: dict = {}
+    if args.backend:
+        config["BACKEND"] = args.backend
+    if args.graph:
+        config["GRAPHS"] = {iri: str(Path(file).resolve()) for iri, file in args.graph}
+    if f"{ENV_PREFIX}_EXAMPLES_DIR" not in os.environ:  # the query page's examples: this project's questions
+        config["EXAMPLES_DIR"] = str(project.root / "tests" / "competency")
+    if not load_settings(config)["BACKEND"]:  # a remote backend needs no build
+        from kg.build import build
+
+        report = build(project)
+        if not report.reused:
+            print(f"kg: built {len(report.manifest.articles)} article(s)")
+    from server.run import serve
+
+    return serve(project.build_dir, host=args.host, port=args.port, config=config)
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def serialize_result(result: QueryResult, format_name: str) -> bytes:
         if syntax is None or syntax.datasets:
             choices = ", ".join(n for n, s in RDF_SYNTAXES.items() if not s.datasets)
             raise UnsupportedFormat(f"a graph result cannot be written as {format_name!r}; choose one of {choices}")
-        return result.serialize(format=syntax.oxigraph, prefixes=_prefixes())
+        return ox.serialize(result, format=syntax.oxigraph, prefixes=_prefixes())
     syntax = RESULTS_SYNTAXES.get(format_name)
     if syntax is None:
         choices = ", ".join(RESULTS_SYNTAXES)

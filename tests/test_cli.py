@@ -131,3 +131,14 @@ def test_a_query_with_its_own_from_queries_only_that_graph(harbour):
     )
     assert union.stdout == "n\n2076\n"  # text mode reads CSV's CRLF as newlines
     assert only_ontology.stdout == "n\n1020\n"
+
+
+def test_construct_prints_turtle_with_the_project_prefixes(harbour):
+    result = kg(harbour, "query", "CONSTRUCT WHERE { id:harbour-summit nkg:hostedBy ?host }")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "id:harbour-summit nkg:hostedBy id:ilse-varga ."
+    ntriples = kg(harbour, "query", "--format", "ntriples", "CONSTRUCT WHERE { id:harbour-summit nkg:hostedBy ?h }")
+    assert ntriples.stdout == (
+        "<https://w3id.org/newskg/id/harbour-summit> <https://w3id.org/newskg/ontology#hostedBy>"
+        " <https://w3id.org/newskg/id/ilse-varga> .\n"
+    )
