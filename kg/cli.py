@@ -234,8 +234,6 @@ def cmd_publish(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(project: Project, args: argparse.Namespace) -> int:
-    import os
-
     from server.settings import ENV_PREFIX, load_settings  # Flask loads only for `kg serve`
 
     config: dict = {}

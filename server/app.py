@@ -13,48 +13,86 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from kg.errors import KgError, NotBuiltError
 from server import headers, sparql, ui
 from server.cache import ResultCache
 from server.errors import HTTP_STATUS
-from server.executor import Executor, worker_command
+from server.executor import Executor, backend_worker_command, worker_command
+from server.remote import check_backend_url
 from server.settings import load_settings
 from server.worker import served_manifest
 
 log = logging.getLogger(__name__)
 
 
-def create_app(build_dir: Path, config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(build_dir: Path | None, config: Mapping[str, Any] | None = None) -> Flask:
     """The endpoint serving the build in ``build_dir``; ``config`` overrides ``server.settings``.
 
-    Starts the query workers; they stop with the process (or with ``app.extensions["kg.endpoint"].executor.close()``).
+    With the ``BACKEND`` setting, the endpoint answers from that remote SPARQL endpoint instead, and
+    ``build_dir`` is not read (it may be None). Starts the query workers; they stop with the process
+    (or with ``app.extensions["kg.endpoint"].executor.close()``).
 
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
     :raises UnsupportedFormat: for an extra graph file of unknown syntax.
+    :raises KgError: for a bad backend URL, extra graphs beside a backend, or an unreadable graph file.
     """
     settings = load_settings(config)
-    build_dir = Path(build_dir).resolve()
-    graphs = {iri: Path(file).resolve() for iri, file in settings["GRAPHS"].items()}
-    manifest = served_manifest(build_dir, graphs)
     app = Flask(__name__)
     app.config.update(settings)
-    executor = Executor(
-        worker_command(build_dir, graphs, settings["MEMORY_LIMIT_MB"]),
+    if settings["BACKEND"]:
+        endpoint = _remote_endpoint(settings)
+    elif build_dir is None:
+        raise NotBuiltError("no build folder given and no BACKEND setting: nothing to serve")
+    else:
+        endpoint = _local_endpoint(Path(build_dir).resolve(), settings)
+    atexit.register(endpoint.executor.close)
+    sparql.init_app(app, endpoint)
+    examples = settings["EXAMPLES_DIR"]
+    ui.init_app(app, Path(examples) if examples else None, remote=endpoint.manifest is None)
+    headers.init_app(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _local_endpoint(build_dir: Path, settings: Mapping[str, Any]) -> sparql.Endpoint:
+    """Workers with their own copy of the build (plus the extra graphs), a result cache, ETags."""
+    graphs = {iri: Path(file).resolve() for iri, file in settings["GRAPHS"].items()}
+    manifest = served_manifest(build_dir, graphs)
+    executor = _executor(worker_command(build_dir, graphs, settings["MEMORY_LIMIT_MB"]), settings)
+    cache_bytes = int(settings["RESULT_CACHE_MB"] * 1024 * 1024)
+    seed = hashlib.sha256(repr((manifest.inputs, sorted(graphs.items()), settings["ROW_LIMIT"])).encode())
+    return sparql.Endpoint(executor, manifest, ResultCache(cache_bytes) if cache_bytes else None, seed.hexdigest()[:16])
+
+
+def backend_url(settings: Mapping[str, Any]) -> str | None:
+    """The ``BACKEND`` setting, checked; None when the local build is served.
+
+    :raises KgError: for a URL that cannot name a SPARQL endpoint, or extra graphs beside a backend.
+    """
+    if not settings["BACKEND"]:
+        return None
+    if settings["GRAPHS"]:
+        raise KgError(
+            "extra graphs (--graph, KG_SERVER_GRAPHS) are served beside a local build only: publish them to the backend"
+        )
+    return check_backend_url(settings["BACKEND"])
+
+
+def _remote_endpoint(settings: Mapping[str, Any]) -> sparql.Endpoint:
+    """Workers forwarding to the backend; no cache and no ETags, since its data may change unseen."""
+    backend = backend_url(settings)
+    executor = _executor(backend_worker_command(backend, settings["MEMORY_LIMIT_MB"]), settings)
+    return sparql.Endpoint(executor, None, None, None)
+
+
+def _executor(command: list[str], settings: Mapping[str, Any]) -> Executor:
+    return Executor(
+        command,
         size=settings["QUERY_WORKERS"],
         time_limit=float(settings["QUERY_TIMEOUT"]),
         row_limit=settings["ROW_LIMIT"],
         memory_limit_mb=settings["MEMORY_LIMIT_MB"],
     )
-    atexit.register(executor.close)
-    cache_bytes = int(settings["RESULT_CACHE_MB"] * 1024 * 1024)
-    seed = hashlib.sha256(repr((manifest.inputs, sorted(graphs.items()), settings["ROW_LIMIT"])).encode())
-    sparql.init_app(
-        app,
-        sparql.Endpoint(executor, manifest, ResultCache(cache_bytes) if cache_bytes else None, seed.hexdigest()[:16]),
-    )
-    ui.init_app(app, Path(settings["EXAMPLES_DIR"]))
-    headers.init_app(app)
-    _register_error_handlers(app)
-    return app
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -3,6 +3,8 @@
 Legitimate because a server serves one build and the build never changes under it: the
 key needs no build hash, since a new build means a new server process and an empty cache.
 Queries whose value changes per call (NOW(), RAND() ...) are never cached; the caller checks.
+In front of a remote backend (``kg serve --backend``) there is no cache at all: its data may change
+without this server knowing, and no build hash says when.
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 Served at ``GET /sparql`` with no query, so that a client can discover what the endpoint offers:
 its language, result formats, features, the OWL 2 RL entailment behind the inferred graph, and
 the graphs of its default dataset (counts from the build's manifest).
+
+In front of a remote backend (``kg serve --backend``) only what is known here is said: the
+language, the formats, the limits, what ``infer=false`` does. The backend's graphs, their sizes,
+whether its default graph is the union, and what entailment it holds are its own business, not
+claimed (its own service description may say).
 """
 
 from __future__ import annotations
@@ -46,6 +51,16 @@ _FORMAT_IRIS = {
     "jsonld": "JSON-LD",
 }
 
+#: What the description of an endpoint in front of a remote backend says instead of counts.
+_REMOTE = (
+    "A remote SPARQL endpoint answers the queries; this endpoint checks them, enforces the limits above and"
+    " writes the answers. The backend's graphs and their sizes are not described here."
+)
+_REMOTE_DEFAULT_GRAPH = (
+    "The backend's default graph. With the parameter infer=false, the union of the backend's named graphs"
+    f" except <{INFERRED_GRAPH}> (the OWL 2 RL entailments, for a store filled by kg publish)."
+)
+
 _A = ox.NamedNode(str(RDF.type))
 _COMMENT = ox.NamedNode(str(RDFS.comment))
 
@@ -54,8 +69,8 @@ def _sd(name: str) -> ox.NamedNode:
     return ox.NamedNode(SD + name)
 
 
-def describe_service(endpoint: str, manifest: Manifest, settings: Mapping[str, Any]) -> list[ox.Triple]:
-    """The triples describing the endpoint at URL ``endpoint``."""
+def describe_service(endpoint: str, manifest: Manifest | None, settings: Mapping[str, Any]) -> list[ox.Triple]:
+    """The triples describing the endpoint at URL ``endpoint``; ``manifest`` None: a remote backend answers."""
     service, dataset, default_graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
     limits = (
         f"Read-only. Each query may run {settings['QUERY_TIMEOUT']:g} s and return {settings['ROW_LIMIT']} rows"
@@ -65,14 +80,22 @@ def describe_service(endpoint: str, manifest: Manifest, settings: Mapping[str, A
         ox.Triple(service, _A, _sd("Service")),
         ox.Triple(service, _sd("endpoint"), ox.NamedNode(endpoint)),
         ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
-        ox.Triple(service, _sd("feature"), _sd("UnionDefaultGraph")),
-        ox.Triple(service, _sd("defaultEntailmentRegime"), OWL_RDF_BASED),
-        ox.Triple(service, _sd("defaultSupportedEntailmentProfile"), OWL_RL_PROFILE),
         ox.Triple(service, _COMMENT, ox.Literal(limits)),
         ox.Triple(service, _sd("defaultDataset"), dataset),
         ox.Triple(dataset, _A, _sd("Dataset")),
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, _A, _sd("Graph")),
+    ]
+    for name in [*RESULTS_SYNTAXES, *GRAPH_SYNTAXES]:
+        triples.append(ox.Triple(service, _sd("resultFormat"), ox.NamedNode(FORMATS + _FORMAT_IRIS[name])))
+    if manifest is None:
+        triples.append(ox.Triple(service, _COMMENT, ox.Literal(_REMOTE)))
+        triples.append(ox.Triple(default_graph, _COMMENT, ox.Literal(_REMOTE_DEFAULT_GRAPH)))
+        return _by_subject(triples)
+    triples += [
+        ox.Triple(service, _sd("feature"), _sd("UnionDefaultGraph")),
+        ox.Triple(service, _sd("defaultEntailmentRegime"), OWL_RDF_BASED),
+        ox.Triple(service, _sd("defaultSupportedEntailmentProfile"), OWL_RL_PROFILE),
         ox.Triple(
             default_graph,
             _COMMENT,
@@ -82,8 +105,6 @@ def describe_service(endpoint: str, manifest: Manifest, settings: Mapping[str, A
             ),
         ),
     ]
-    for name in [*RESULTS_SYNTAXES, *GRAPH_SYNTAXES]:
-        triples.append(ox.Triple(service, _sd("resultFormat"), ox.NamedNode(FORMATS + _FORMAT_IRIS[name])))
     for graph in manifest.graphs:
         triples.extend(_named_graph(dataset, graph.iri, graph.triples))
     return _by_subject(triples)

@@ -32,6 +32,16 @@ class QueryTooLongError(KgError):
 class QueryTimeoutError(KgError):
     """The query ran, or waited for a free worker, longer than the time limit; its worker was killed."""
 
+    @classmethod
+    def at(cls, limit: float) -> QueryTimeoutError:
+        """The error for a query stopped at ``limit`` seconds, worded the same wherever it was stopped.
+
+        >>> str(QueryTimeoutError.at(2.0))
+        'the query was stopped at the 2 s time limit: narrow it down (LIMIT, more specific patterns)'
+        """
+        advice = "narrow it down (LIMIT, more specific patterns)"
+        return cls(f"the query was stopped at the {limit:g} s time limit: {advice}")
+
 
 class QueryAbortedError(KgError):
     """The query's worker died (the memory limit, most often) and was replaced."""
@@ -41,12 +51,28 @@ class QueryFailedError(KgError):
     """The query parsed but could not be evaluated or serialised."""
 
 
+class BackendError(KgError):
+    """The remote SPARQL endpoint (``kg serve --backend``) cannot be reached, failed, or sent an unreadable answer.
+
+    The message names the backend's URL (never its credentials) and says what went wrong.
+    """
+
+
+class BackendUnavailableError(BackendError):
+    """The backend answered 503 or 504 (overloaded, or its own time limit): the client may retry later."""
+
+
+class BackendRefusedError(KgError):
+    """The backend refused the query as bad (HTTP 400); the message carries the backend's own words."""
+
+
 #: Status of each error type; the most specific class listed wins (Flask looks up the MRO).
 HTTP_STATUS: dict[type[Exception], int] = {
     ProtocolError: 400,
     QuerySyntaxError: 400,
     OutsideDatasetError: 400,
     QueryFailedError: 400,
+    BackendRefusedError: 400,
     ReadOnlyError: 403,
     UnsupportedFormat: 406,
     QueryTooLongError: 413,
@@ -54,10 +80,23 @@ HTTP_STATUS: dict[type[Exception], int] = {
     NotBuiltError: 503,
     QueryTimeoutError: 503,
     QueryAbortedError: 503,
+    BackendError: 502,
+    BackendUnavailableError: 503,
 }
 
 #: Errors a worker may report, by class name (the name travels over the pipe, not the object).
 WORKER_ERRORS: dict[str, type[KgError]] = {
     cls.__name__: cls
-    for cls in (QuerySyntaxError, UnsupportedFormat, OutsideDatasetError, QueryFailedError, QueryAbortedError)
+    for cls in (
+        QuerySyntaxError,
+        UnsupportedFormat,
+        OutsideDatasetError,
+        QueryFailedError,
+        QueryAbortedError,
+        ProtocolError,
+        QueryTimeoutError,
+        BackendError,
+        BackendUnavailableError,
+        BackendRefusedError,
+    )
 }

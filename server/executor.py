@@ -104,9 +104,12 @@ class _Worker:
 
 
 class Executor:
-    """A fixed number of worker processes serving queries on one build.
+    """A fixed number of worker processes serving queries on one build, or forwarding them to one backend.
 
-    :param command: how to start a worker (``python -m server.worker ...``).
+    The two kinds of worker differ only in their command line; the limits, the error transport and
+    the pool's bookkeeping are the same.
+
+    :param command: how to start a worker (``worker_command`` or ``backend_worker_command``).
     """
 
     def __init__(
@@ -130,6 +133,8 @@ class Executor:
         :raises QueryTimeoutError: past the time limit, waiting included.
         :raises QueryAbortedError: when the worker died (the memory limit).
         :raises QuerySyntaxError, UnsupportedFormat, OutsideDatasetError, QueryFailedError: as the worker reports them.
+        :raises BackendError, BackendUnavailableError, BackendRefusedError, ProtocolError: as a worker forwarding
+            to a backend reports them (``server.remote``).
         :raises RuntimeError: when the worker hit a bug (it logs the traceback).
         """
         deadline = time.monotonic() + self.time_limit
@@ -140,10 +145,7 @@ class Executor:
             header, body = worker.receive(deadline)
         except TimeoutError:
             self._replace(worker)
-            limit = f"{self.time_limit:g} s"
-            raise QueryTimeoutError(
-                f"the query was stopped at the {limit} time limit: narrow it down (LIMIT, more specific patterns)"
-            ) from None
+            raise QueryTimeoutError.at(self.time_limit) from None
         except (EOFError, OSError):
             status = self._replace(worker, grace=1.0)
             raise QueryAbortedError(self._death_message(status)) from None
@@ -235,7 +237,7 @@ class Executor:
 
 
 def worker_command(build_dir: Path, graphs: Mapping[str, Path], memory_limit_mb: int) -> list[str]:
-    """The command line of a worker serving ``build_dir`` plus the extra graphs."""
+    """The command line of a worker serving ``build_dir`` plus the extra graphs from its own store."""
     extra = json.dumps({iri: str(path) for iri, path in graphs.items()})
     return [
         sys.executable,
@@ -245,3 +247,8 @@ def worker_command(build_dir: Path, graphs: Mapping[str, Path], memory_limit_mb:
         f"--memory-limit={memory_limit_mb}",
         f"--graphs={extra}",
     ]
+
+
+def backend_worker_command(backend: str, memory_limit_mb: int) -> list[str]:
+    """The command line of a worker forwarding each query to the SPARQL endpoint at URL ``backend``."""
+    return [sys.executable, "-m", "server.worker", f"--backend={backend}", f"--memory-limit={memory_limit_mb}"]

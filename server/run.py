@@ -3,12 +3,14 @@
 Gunicorn's threaded workers: a few processes (``HTTP_WORKERS``), each with threads and its own
 pool of query workers (``server.executor``). Threads suffice for waiting on queries, but Flask's
 own work per request holds the GIL, so one process per core is what lets throughput scale; the
-price is a copy of the store per query worker, small for a news story.
+price is a copy of the store per query worker, small for a news story. In front of a remote
+backend (the ``BACKEND`` setting) the query workers hold no store and nothing is built or read.
 """
 
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,10 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 import server.app  # before gunicorn forks: the HTTP processes share the imported code
-from kg.dataset import read_manifest
 from kg.errors import KgError, NotBuiltError
+from server.remote import Backend
 from server.settings import load_settings
+from server.worker import served_manifest
 
 #: Gunicorn's limits on the request line and headers (its maximum for each): beyond, 414 / 431 / 400.
 _LIMIT_REQUEST_LINE = 8190
@@ -29,7 +32,7 @@ _LIMIT_REQUEST_FIELDS = 50
 class _Server(BaseApplication):
     """Gunicorn, configured here rather than by a file or its command line."""
 
-    def __init__(self, build_dir: Path, config: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+    def __init__(self, build_dir: Path | None, config: Mapping[str, Any], options: Mapping[str, Any]) -> None:
         self.build_dir = build_dir
         self.config = config
         self.options = options
@@ -45,20 +48,34 @@ class _Server(BaseApplication):
 
 
 def serve(
-    build_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, config: Mapping[str, Any] | None = None
+    build_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000, config: Mapping[str, Any] | None = None
 ) -> int:
     """Serve the build in ``build_dir`` at http://host:port/ until interrupted; the exit status.
 
+    With the ``BACKEND`` setting, serve that remote SPARQL endpoint instead; ``build_dir`` is not
+    read. A backend that does not answer at start-up gets a warning, not a refusal to start: it
+    may come up later, and until it does each query gets a 502 naming it.
     Port 0 picks a free port; the printed URLs name the real one.
 
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
-    :raises KgError: when nothing can listen at host:port.
+    :raises KgError: when nothing can listen at host:port, for a bad backend URL, extra graphs beside a
+        backend, or an extra graph that cannot be read.
     """
-    build_dir = Path(build_dir).resolve()
-    if read_manifest(build_dir) is None:
-        raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
-    _check_address(host, port)
     settings = load_settings(config)
+    backend = server.app.backend_url(settings)
+    if backend is None:
+        if build_dir is None:
+            raise NotBuiltError("nothing to serve: no build folder, and no backend")
+        build_dir = Path(build_dir).resolve()
+        # No build, or an extra graph that cannot be read: one line now, not a worker failing to boot.
+        served_manifest(build_dir, {iri: Path(file) for iri, file in settings["GRAPHS"].items()})
+    _check_address(host, port)
+    if backend is not None:
+        build_dir = None
+        problem = Backend(backend).probe()
+        if problem:
+            print(f"kg: warning: {problem}; queries fail until it answers", file=sys.stderr, flush=True)
+        print(f"kg: queries go to the SPARQL backend at {backend}", flush=True)
     timeout = float(settings["QUERY_TIMEOUT"])
     options = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],

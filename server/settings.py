@@ -41,10 +41,15 @@ DEFAULTS: dict[str, Any] = {
     "GZIP_MIN_BYTES": 1024,
     #: Threads per HTTP process: connections handled at once.
     "THREADS": 16,
-    #: Extra named graphs served beside the build: {graph IRI: RDF file}.
+    #: Extra named graphs served beside the build: {graph IRI: RDF file} (``kg serve --graph IRI=FILE``).
     "GRAPHS": {},
-    #: Folder of example queries (``NN-name.rq``, first line ``# question``) for the query page.
-    "EXAMPLES_DIR": str(Path(__file__).resolve().parent.parent / "tests" / "competency"),
+    #: Folder of example queries (``NN-name.rq``, first line ``# question``) for the query page; None
+    #: for none. ``kg serve`` passes the project's ``tests/competency``.
+    "EXAMPLES_DIR": None,
+    #: URL of a remote SPARQL 1.1 query endpoint that answers the queries instead of the local build
+    #: (``kg serve --backend URL``; see ``server.remote``). No build is read, GRAPHS must be empty, and
+    #: the result cache and ETags are off: the backend's data may change without this server knowing.
+    "BACKEND": None,
 }
 
 

@@ -33,10 +33,12 @@ class Endpoint:
     """What the routes share: the workers, the served dataset, the cache."""
 
     executor: Executor
-    manifest: Manifest
+    #: The served build and extra graphs; None when a remote backend answers (its graphs are unknown here).
+    manifest: Manifest | None
     cache: ResultCache | None
-    #: Changes whenever the answers may: the build, the extra graphs, the row limit.
-    etag_seed: str
+    #: Changes whenever the answers may: the build, the extra graphs, the row limit. None: no ETags,
+    #: because nothing here knows when the answers change (a remote backend).
+    etag_seed: str | None
 
     def answer(self, query: QueryRequest, *, cacheable: bool) -> tuple[Answer, str]:
         """The answer, from the cache when it may be and is there; and 'hit', 'miss' or 'off'."""
@@ -99,7 +101,7 @@ def query() -> Response:
     endpoint = _endpoint()
     deterministic = is_deterministic(parsed.query)
     etag = None
-    if request.method in ("GET", "HEAD") and deterministic:
+    if endpoint.etag_seed and request.method in ("GET", "HEAD") and deterministic:
         # The URL fixes the query and dataset; Accept or format= fix the syntax of each kind of result.
         etag = f"{endpoint.etag_seed}-{parsed.results_format}-{parsed.graph_format}"
         if request.if_none_match.contains_weak(etag):

@@ -1,7 +1,7 @@
 """The query page at ``/``: an editor, the competency questions as examples, results as a table.
 
 Plain HTML, JavaScript and CSS from ``server/static``: the page works with no internet access.
-The examples are read once, when the app starts; a missing folder means no examples.
+The examples are read once, when the app starts; no folder, or a missing one, means no examples.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ class Example:
     query: str
 
 
-def load_examples(folder: Path) -> list[Example]:
+def load_examples(folder: Path | None) -> list[Example]:
     """Each ``*.rq`` file of ``folder`` in name order; its first line, ``# question``, is the question."""
     examples = []
-    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else ():
+    for path in sorted(folder.glob("*.rq")) if folder is not None and folder.is_dir() else ():
         query = path.read_text(encoding="utf-8")
         first = query.split("\n", 1)[0].strip()
         question = first.lstrip("#").strip() if first.startswith("#") else path.stem
@@ -38,8 +38,10 @@ def load_examples(folder: Path) -> list[Example]:
     return examples
 
 
-def init_app(app: Flask, examples_dir: Path) -> None:
+def init_app(app: Flask, examples_dir: Path | None, *, remote: bool = False) -> None:
+    """Serve the page; ``remote``: a backend answers the queries, so the page does not describe the build."""
     app.extensions["kg.examples"] = load_examples(examples_dir)
+    app.extensions["kg.remote"] = remote
     app.register_blueprint(bp)
 
 
@@ -52,4 +54,5 @@ def index() -> str:
     }
     examples = [asdict(e) for e in current_app.extensions["kg.examples"]]
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
-    return render_template("index.html", examples=examples, formats=formats, prefixes=prefixes)
+    remote = current_app.extensions["kg.remote"]
+    return render_template("index.html", examples=examples, formats=formats, prefixes=prefixes, remote=remote)

@@ -4,11 +4,16 @@ Queries run here, not in the HTTP process, because a process is the only thing t
 stopped for sure: a Python thread cannot be, and an Oxigraph query offers no way to cancel it.
 The supervisor (``server.executor``) kills a worker past the time limit and starts another.
 
+A worker started with ``--backend URL`` holds no store: it forwards each query to that remote
+SPARQL endpoint (``server.remote``) and writes the answer exactly as a local one, so the limits,
+the row cap, the formats and the errors are the same for both kinds.
+
 Before its first query a worker shuts itself in: it can open no file descriptor (so no file and no
-socket: a ``SERVICE`` clause that slipped past ``server.lexical`` still cannot make a request),
+socket: a ``SERVICE`` clause that slipped past ``kg.querytext`` still cannot make a request),
 its address space is capped (a runaway ``ORDER BY`` fails an allocation and the process dies),
 no core file is written, and each query gets a CPU-time limit that ends the process even if its
-supervisor is gone.
+supervisor is gone. A backend worker must open a connection per query, so it keeps a few file
+descriptors, and shuts them off only while it checks a query (``server.remote``).
 
 Messages are frames: two big-endian lengths, a JSON header, then raw bytes (the results).
 """
@@ -24,8 +29,9 @@ import resource
 import struct
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -34,7 +40,7 @@ import pyoxigraph as ox
 
 from kg.dataset import GraphInfo, Manifest, load_store, read_manifest
 from kg.errors import KgError, NotBuiltError, UnsupportedFormat
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, rdf_syntax_from_extension
+from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax, rdf_syntax_from_extension
 from kg.namespaces import PREFIXES
 from kg.query import QueryResult, result_kind, run_query
 from server.errors import OutsideDatasetError, QueryAbortedError, QueryFailedError
@@ -45,6 +51,8 @@ _FRAME = struct.Struct("!II")
 _CPU_GRACE = 2
 #: Prefix IRIs for Turtle and RDF/XML output, as ``kg query`` writes them.
 _PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+#: File descriptors a backend worker may hold: its pipes and stderr, a connection, name resolution.
+_BACKEND_FILES = 64
 
 
 @dataclass(frozen=True)
@@ -89,19 +97,33 @@ def served_manifest(build_dir: Path, graphs: Mapping[str, Path]) -> Manifest:
 
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
     :raises UnsupportedFormat: for an extra graph file whose extension names no triple syntax.
+    :raises KgError: for a graph name that is not an absolute IRI, or a file that cannot be read or parsed.
     """
     manifest = read_manifest(build_dir)
     if manifest is None:
         raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
     extra = [
-        GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=_count_triples(path))
+        GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=_count_triples(iri, path))
         for iri, path in graphs.items()
     ]
     return replace(manifest, graphs=[*manifest.graphs, *extra])
 
 
-def _count_triples(path: Path) -> int:
-    return len(set(ox.parse(path=str(path), format=_graph_syntax(path).oxigraph)))
+def _count_triples(iri: str, path: Path) -> int:
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise KgError(f"the graph name {iri!r} is not an absolute IRI") from None
+    syntax = _graph_syntax(path)
+    if not path.is_file():
+        raise KgError(f"cannot read the graph file {path}: there is no such file")
+    try:
+        return len(set(ox.parse(path=str(path), format=syntax.oxigraph)))
+    except OSError as error:
+        raise KgError(f"cannot read the graph file {path}: {error.strerror or error}") from None
+    except SyntaxError as error:
+        detail = " ".join(str(error).split())[:200]
+        raise KgError(f"the graph file {path} is not valid {syntax.name}: {detail}") from None
 
 
 def _graph_syntax(path: Path):
@@ -120,23 +142,39 @@ def load_dataset(build_dir: Path, graphs: Mapping[str, Path]) -> tuple[Manifest,
     return manifest, store
 
 
-def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """Run one query request; return the reply header and the serialised results.
+#: Runs one query request and returns the reply header and the serialised results.
+Evaluate = Callable[[Mapping[str, Any]], tuple[dict[str, Any], bytes]]
+
+
+def answer(store: ox.Store, manifest: Manifest | None, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """Run one query request on ``store``; return the reply header and the serialised results.
 
     ``request`` holds the fields of a ``QueryRequest`` and ``row_limit``.
     Errors the user can fix come back as ``{"error": class name, "message": ...}``.
     """
+    return respond(partial(_evaluate, store, manifest), request)
+
+
+def _evaluate(store: ox.Store, manifest: Manifest | None, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    result = run_query(
+        store,
+        manifest,
+        request["query"],
+        infer=request["infer"],
+        default_graph_uris=request["default_graph_uris"],
+        named_graph_uris=request["named_graph_uris"],
+        base_iri=request.get("base_iri"),
+    )
+    return write_capped(result_kind(result), result, request)
+
+
+def respond(evaluate: Evaluate, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """``evaluate(request)``, with every error turned into a reply: the class name and a one-line message.
+
+    A bug in ``evaluate`` must not kill the worker: it answers ``internal`` (500) and logs the traceback.
+    """
     try:
-        result = run_query(
-            store,
-            manifest,
-            request["query"],
-            infer=request["infer"],
-            default_graph_uris=request["default_graph_uris"],
-            named_graph_uris=request["named_graph_uris"],
-            base_iri=request.get("base_iri"),
-        )
-        return _serialize(result, request)
+        return evaluate(request)
     except KgError as error:
         return {"error": type(error).__name__, "message": str(error)}, b""
     except MemoryError:
@@ -151,26 +189,43 @@ def answer(store: ox.Store, manifest: Manifest, request: Mapping[str, Any]) -> t
         return {"error": "internal", "message": "a query worker failed; its log has the traceback"}, b""
 
 
-def _serialize(result: QueryResult, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """Write at most ``row_limit`` rows (or triples) in the negotiated format; flag what was cut."""
-    kind = result_kind(result)
-    limit = request["row_limit"]
+def output_syntax(kind: str, request: Mapping[str, Any]) -> RdfSyntax | ResultsSyntax:
+    """The negotiated syntax for a result of ``kind`` ('solutions', 'boolean' or 'graph').
+
+    :raises UnsupportedFormat: when the client accepts no syntax for that kind of result.
+    """
     if kind == "graph":
         syntax = RDF_SYNTAXES.get(request["graph_format"] or "")
         if syntax is None:
             raise UnsupportedFormat(_not_acceptable("CONSTRUCT and DESCRIBE results", _graph_names()))
+        return syntax
+    syntax = RESULTS_SYNTAXES.get(request["results_format"] or "")
+    if syntax is None:
+        raise UnsupportedFormat(_not_acceptable("SELECT and ASK results", list(RESULTS_SYNTAXES)))
+    return syntax
+
+
+def write_capped(
+    kind: str, result: QueryResult | Iterable[ox.Triple], request: Mapping[str, Any]
+) -> tuple[dict[str, Any], bytes]:
+    """Write at most ``row_limit`` rows (or triples) in the negotiated format; the reply header flags what was cut.
+
+    :param kind: 'solutions', 'boolean' or 'graph'.
+    :param result: live results: Oxigraph's own, or parsed from a backend's answer as it arrives; a
+        graph may be any iterable of triples. Reading stops after ``row_limit`` + 1 rows.
+    :raises UnsupportedFormat: when the client accepts no syntax for this kind of result.
+    """
+    syntax = output_syntax(kind, request)
+    limit = request["row_limit"]
+    if kind == "graph":
         triples = list(islice(result, limit + 1))
         truncated = len(triples) > limit
         body = ox.serialize(triples[:limit], format=syntax.oxigraph, prefixes=_PREFIXES)
         rows = min(len(triples), limit)
+    elif kind == "boolean":
+        body, rows, truncated = result.serialize(format=syntax.oxigraph), 1, False
     else:
-        syntax = RESULTS_SYNTAXES.get(request["results_format"] or "")
-        if syntax is None:
-            raise UnsupportedFormat(_not_acceptable("SELECT and ASK results", list(RESULTS_SYNTAXES)))
-        if kind == "boolean":
-            body, rows, truncated = result.serialize(format=syntax.oxigraph), 1, False
-        else:
-            body, rows, truncated = _capped_solutions(result, syntax.oxigraph, limit)
+        body, rows, truncated = _capped_solutions(result, syntax.oxigraph, limit)
     return {"kind": kind, "format": syntax.name, "rows": rows, "truncated": truncated}, body
 
 
@@ -229,7 +284,7 @@ def _capped_solutions(result: ox.QuerySolutions, target: ox.QueryResultsFormat, 
     return ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=target), rows, sink.full
 
 
-def _warm_up(store: ox.Store, manifest: Manifest) -> None:
+def _warm_up(store: ox.Store, manifest: Manifest | None) -> None:
     """Run every code path once, so that nothing needs to open a file (a lazy import) once shut in."""
     for query in ("SELECT ?s { ?s ?p ?o } LIMIT 2", "ASK {}", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", "SELECT"):
         for results_format in RESULTS_SYNTAXES:
@@ -238,13 +293,13 @@ def _warm_up(store: ox.Store, manifest: Manifest) -> None:
                 answer(store, manifest, {**asdict(request), "row_limit": 1})
 
 
-def _shut_in(memory_limit_mb: int) -> None:
-    """No new file descriptors, a capped address space, no core files."""
+def _shut_in(memory_limit_mb: int, files: int = 3) -> None:
+    """No file descriptor beyond ``files`` (by default none past the pipes), a capped address space, no core files."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     limit = memory_limit_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-    resource.setrlimit(resource.RLIMIT_NOFILE, (3, 3))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
 
 
 def _limit_cpu(seconds: float) -> None:
@@ -266,16 +321,28 @@ def _read_exact(stream) -> Callable[[int], bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server.worker", description=__doc__.splitlines()[0])
-    parser.add_argument("build_dir", type=Path)
+    parser.add_argument("build_dir", type=Path, nargs="?", help="the build to serve (not with --backend)")
     parser.add_argument("--graphs", type=json.loads, default={}, metavar="JSON", help="extra named graphs: {IRI: file}")
+    parser.add_argument("--backend", metavar="URL", help="forward each query to this SPARQL endpoint; no store")
     parser.add_argument("--memory-limit", type=int, required=True, metavar="MIB", help="address space cap")
     args = parser.parse_args(argv)
-    graphs = {iri: Path(file) for iri, file in args.graphs.items()}
-    manifest, store = load_dataset(args.build_dir, graphs)
-    _warm_up(store, manifest)
+    if (args.build_dir is None) == (args.backend is None):
+        parser.error("give either a build folder or --backend")
+    if args.backend:
+        from server.remote import Backend  # a backend worker only: http.client, ssl
+
+        backend = Backend(args.backend)
+        _warm_up(ox.Store(), None)  # the query check runs on an empty store, shut off from files
+        evaluate: Evaluate = backend.evaluate
+        files = _BACKEND_FILES
+    else:
+        graphs = {iri: Path(file) for iri, file in args.graphs.items()}
+        manifest, store = load_dataset(args.build_dir, graphs)
+        _warm_up(store, manifest)
+        evaluate, files = partial(_evaluate, store, manifest), 3
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames
-    _shut_in(args.memory_limit)
+    _shut_in(args.memory_limit, files)
     replies.write(encode({"ready": True}))
     replies.flush()
     read_exact = _read_exact(requests)
@@ -285,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         except EOFError:  # the supervisor closed the pipe or died
             return 0
         _limit_cpu(request["time_limit"])
-        header, body = answer(store, manifest, request)
+        header, body = respond(evaluate, request)
         replies.write(encode(header, body))
         replies.flush()
 

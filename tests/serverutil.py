@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,14 +55,19 @@ class Server:
 
 
 @contextmanager
-def running_server(project, log: Path, settings: Mapping[str, Any] = TEST_SETTINGS) -> Iterator[Server]:
-    """``kg serve --port 0`` on the project's build, configured through ``KG_SERVER_*`` variables."""
+def running_server(
+    project, log: Path, settings: Mapping[str, Any] = TEST_SETTINGS, args: Sequence[str] = ()
+) -> Iterator[Server]:
+    """``kg serve --port 0`` on the project's build, configured through ``KG_SERVER_*`` variables.
+
+    ``args`` go after ``serve``'s own (``--backend URL``, ``--graph IRI=FILE`` ...).
+    """
     env = {**os.environ, **{f"KG_SERVER_{key}": json.dumps(value) for key, value in settings.items()}}
     command = [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir)]
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", "0"],
+            [*command, "serve", "--host", "127.0.0.1", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
