@@ -43,10 +43,30 @@ class ResultsSyntax:
 RDF_SYNTAXES: dict[str, RdfSyntax] = {
     s.name: s
     for s in (
-        RdfSyntax("turtle", "text/turtle", "ttl", "turtle", ox.RdfFormat.TURTLE, False, ("application/x-turtle",)),
+        # Turtle is N3 too: N3 clients (SPARQLWrapper's "n3") get Turtle.
+        RdfSyntax(
+            "turtle",
+            "text/turtle",
+            "ttl",
+            "turtle",
+            ox.RdfFormat.TURTLE,
+            False,
+            ("application/x-turtle", "n3", "text/n3", "text/rdf+n3", "application/n3"),
+        ),
         RdfSyntax("ntriples", "application/n-triples", "nt", "nt", ox.RdfFormat.N_TRIPLES, False, ("text/plain",)),
-        RdfSyntax("rdfxml", "application/rdf+xml", "rdf", "xml", ox.RdfFormat.RDF_XML, False, ("application/xml",)),
-        RdfSyntax("jsonld", "application/ld+json", "jsonld", "json-ld", ox.RdfFormat.JSON_LD, False),
+        # "xml" as a format name: clients asking a CONSTRUCT for "xml" mean RDF/XML.
+        RdfSyntax(
+            "rdfxml", "application/rdf+xml", "rdf", "xml", ox.RdfFormat.RDF_XML, False, ("application/xml", "xml")
+        ),
+        RdfSyntax(
+            "jsonld",
+            "application/ld+json",
+            "jsonld",
+            "json-ld",
+            ox.RdfFormat.JSON_LD,
+            False,
+            ("json-ld", "application/x-json+ld"),
+        ),
         RdfSyntax("nquads", "application/n-quads", "nq", "nquads", ox.RdfFormat.N_QUADS, True),
         RdfSyntax("trig", "application/trig", "trig", "trig", ox.RdfFormat.TRIG, True),
     )

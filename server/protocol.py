@@ -34,8 +34,8 @@ DIRECT_QUERY = "application/sparql-query"
 DIRECT_UPDATE = "application/sparql-update"
 #: RDF syntaxes a graph (CONSTRUCT, DESCRIBE, the service description) can be written in.
 GRAPH_SYNTAXES: dict[str, RdfSyntax] = {name: s for name, s in RDF_SYNTAXES.items() if not s.datasets}
-#: Parameters that may appear once only.
-_SINGLE = ("query", "format", "infer")
+#: Parameters that may appear once only. (``format`` may repeat: SPARQLWrapper sends a name and a media type.)
+_SINGLE = ("query", "infer")
 #: More form fields than any SPARQL request needs.
 _MAX_FIELDS = 200
 
@@ -73,7 +73,7 @@ def parse_request(request: Request, *, max_query_length: int) -> QueryRequest | 
         )
     if uses_service(query):
         raise OutsideDatasetError("SERVICE is not allowed: this endpoint answers from its own dataset only")
-    results_format, graph_format = choose_formats(_single(params, "format"), request.headers.get("Accept"))
+    results_format, graph_format = choose_formats(params.get("format", []), request.headers.get("Accept"))
     return QueryRequest(
         query=query,
         default_graph_uris=_iris(params, "default-graph-uri"),
@@ -151,35 +151,42 @@ def _infer(value: str | None) -> bool:
     raise ProtocolError(f"infer must be true or false, not {value[:20]!r}")
 
 
-def choose_formats(format_param: str | None, accept: str | None) -> tuple[str | None, str | None]:
+def choose_formats(format_values: Sequence[str], accept: str | None) -> tuple[str | None, str | None]:
     """The syntax names for SELECT/ASK and for CONSTRUCT/DESCRIBE results; ``format=`` overrides Accept.
 
-    Which one applies is known only once the query is parsed, so both are chosen now.
+    Which one applies is known only once the query is parsed, so both are chosen now. For each
+    kind, the first ``format`` value that names a syntax of that kind wins: clients send ``format``
+    more than once (SPARQLWrapper sends ``format=tsv&format=text/tab-separated-values``). ``xml``
+    names both SPARQL XML results and RDF/XML, as clients mean it.
 
-    >>> choose_formats(None, "text/csv;q=0.5, text/turtle")
+    >>> choose_formats([], "text/csv;q=0.5, text/turtle")
     ('csv', 'turtle')
-    >>> choose_formats("tsv", "application/sparql-results+json")
+    >>> choose_formats(["tsv"], "application/sparql-results+json")
     ('tsv', None)
-    >>> choose_formats(None, None)
+    >>> choose_formats(["xml", "application/sparql-results+xml"], "application/rdf+xml")
+    ('xml', 'rdfxml')
+    >>> choose_formats(["turtle"], "*/*")
+    (None, 'turtle')
+    >>> choose_formats([], None)
     ('json', 'turtle')
 
-    :raises UnsupportedFormat: when neither kind of result has an acceptable format.
+    :raises UnsupportedFormat: when no ``format`` value names a syntax, or no kind has an acceptable one.
     """
-    if format_param is not None:
-        results, graph = (
-            find_syntax(format_param, RESULTS_SYNTAXES.values()),
-            find_syntax(format_param, GRAPH_SYNTAXES.values()),
-        )
-        if results is None and graph is None:
-            names = ", ".join([*RESULTS_SYNTAXES, *GRAPH_SYNTAXES])
-            raise UnsupportedFormat(f"unknown format {format_param[:40]!r}; choose one of {names}")
+    named = [
+        (find_syntax(v, RESULTS_SYNTAXES.values()), find_syntax(v, GRAPH_SYNTAXES.values())) for v in format_values
+    ]
+    if format_values and not any(r or g for r, g in named):
+        names = ", ".join([*RESULTS_SYNTAXES, *GRAPH_SYNTAXES])
+        raise UnsupportedFormat(f"unknown format {format_values[0][:40]!r}; choose one of {names}")
+    if format_values:
+        results, graph = next((r for r, _ in named if r), None), next((g for _, g in named if g), None)
     else:
         results, graph = negotiate(accept, RESULTS_SYNTAXES.values()), negotiate(accept, GRAPH_SYNTAXES.values())
-        if results is None and graph is None:
-            raise UnsupportedFormat(
-                f"no acceptable format: SELECT and ASK give {_types(RESULTS_SYNTAXES.values())}; "
-                f"CONSTRUCT and DESCRIBE give {_types(GRAPH_SYNTAXES.values())}"
-            )
+    if results is None and graph is None:
+        raise UnsupportedFormat(
+            f"no acceptable format: SELECT and ASK give {_types(RESULTS_SYNTAXES.values())}; "
+            f"CONSTRUCT and DESCRIBE give {_types(GRAPH_SYNTAXES.values())}"
+        )
     return (results.name if results else None), (graph.name if graph else None)
 
 

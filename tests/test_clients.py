@@ -33,7 +33,6 @@ from rdflib.query import Result
 from serverutil import TEST_SETTINGS, running_server
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, URLENCODED, XML
 from SPARQLWrapper import SPARQLWrapper as SPARQLWrapperClient
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 from tools import require
 
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
@@ -117,53 +116,15 @@ RESULTS_FORMATS = {JSON: "json", XML: "xml", CSV: "csv", TSV: "tsv"}
 GRAPH_FORMATS = {TURTLE: "turtle", N3: "turtle", XML: "rdfxml", RDFXML: "rdfxml", JSONLD: "jsonld"}
 
 
-@dataclass(frozen=True)
-class EndpointBug:
-    """A request SPARQLWrapper makes that the endpoint answers wrongly."""
-
-    reason: str
-    #: What SPARQLWrapper raises for the endpoint's answer.
-    raises: type[Exception]
-
-
-#: SPARQLWrapper sends format= twice, its name and the media type (format=tsv&format=text/tab-separated-values,
-#: output= and results= likewise) for TSV, RDF/XML and JSON-LD; the endpoint refuses repeated parameters.
-_TWO_FORMATS = EndpointBug(
-    "endpoint bug: SPARQLWrapper's format=<name>&format=<media type> gets 400 'more than one format parameter'",
-    QueryBadFormed,
-)
-#: Requests the endpoint gets wrong when SPARQLWrapper adds its format=, output= and results=
-#: parameters (its default); with ``setOnlyConneg(True)`` (Accept only) every format works.
-ENDPOINT_BUGS: dict[tuple[str, str], EndpointBug] = {
-    ("results", TSV): _TWO_FORMATS,
-    ("graph", RDFXML): _TWO_FORMATS,
-    ("graph", JSONLD): _TWO_FORMATS,
-    # Accept: application/turtle,text/turtle,text/rdf+n3,application/n-triples,application/n3,text/n3
-    ("graph", N3): EndpointBug(
-        "endpoint bug: SPARQLWrapper's format=n3 gets 406 'unknown format', though Accept lists text/turtle",
-        HTTPError,
-    ),
-    # SPARQLWrapper's default format: Accept: application/rdf+xml, and format=xml, which names only SPARQL XML results
-    ("graph", XML): EndpointBug(
-        "endpoint bug: SPARQLWrapper's format=xml (Accept: application/rdf+xml) gets 406 for CONSTRUCT/DESCRIBE",
-        HTTPError,
-    ),
-}
-
-
 def sparqlwrapper_cases(kind: str, formats: dict[str, str]) -> list[Any]:
-    """(format, method, only_conneg) for every combination, known endpoint bugs marked xfail."""
+    """(format, method, only_conneg) for every combination."""
     cases = []
     for return_format in formats:
         for method in METHODS:
             for only_conneg in (False, True):
-                bug = None if only_conneg else ENDPOINT_BUGS.get((kind, return_format))
-                marks = [pytest.mark.xfail(strict=True, raises=bug.raises, reason=bug.reason)] if bug else []
                 negotiation = "accept-only" if only_conneg else "format-param"
                 cases.append(
-                    pytest.param(
-                        return_format, method, only_conneg, marks=marks, id=f"{return_format}-{method}-{negotiation}"
-                    )
+                    pytest.param(return_format, method, only_conneg, id=f"{return_format}-{method}-{negotiation}")
                 )
     return cases
 
