@@ -124,8 +124,12 @@ def check_answers(url: str) -> None:
             json.load(response)
 
 
-def run_wrk(url: str, connections: int, duration: int) -> dict[str, float]:
-    paths = [f"{urllib.parse.urlsplit(url).path}?{urllib.parse.urlencode({'query': p.read_text()})}" for p in QUERIES]
+def run_wrk(url: str, connections: int, duration: int, queries: list[Path] | None = None) -> dict[str, float]:
+    """wrk sending ``queries`` (default: the whole mix) in turn."""
+    paths = [
+        f"{urllib.parse.urlsplit(url).path}?{urllib.parse.urlencode({'query': p.read_text()})}"
+        for p in (queries or QUERIES)
+    ]
     script = "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
     script += """local i = 0
 request = function()
@@ -175,6 +179,9 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rdflib-python", help="a Python with rdflib-endpoint and uvicorn installed")
     parser.add_argument("--exclude", nargs="*", default=[], metavar="NAME", help="competency queries to leave out")
+    parser.add_argument(
+        "--per-query", action="store_true", help="throughput of each query alone: kg serve (cache off) vs Oxigraph"
+    )
     args = parser.parse_args()
     QUERIES.extend(p for p in sorted((ROOT / "tests" / "competency").glob("*.rq")) if p.stem not in args.exclude)
     if shutil.which("wrk") is None:
@@ -186,6 +193,8 @@ def main() -> int:
     }
     if args.rdflib_python:
         servers["rdflib-endpoint"] = lambda: rdflib_endpoint(args.build_dir, args.rdflib_python)
+    if args.per_query:
+        return per_query(args.build_dir, args.duration)
     left_out = f" (left out: {', '.join(args.exclude)})" if args.exclude else ""
     print(f"{len(QUERIES)} competency queries{left_out}; wrk {args.duration} s per run; {os.cpu_count()} cores")
     print(f"in-process pyoxigraph (run_query + JSON): median {in_process(args.build_dir):.2f} ms per query\n")
@@ -199,6 +208,27 @@ def main() -> int:
         errors = eight["errors"] + one["errors"]
         row = f"| {name} | {eight['rps']:.0f} | {eight['p50_ms']:.2f} | {eight['p99_ms']:.2f} | {one['p50_ms']:.2f} |"
         print(f"{row} {errors} |", flush=True)
+    return 0
+
+
+def per_query(build_dir: Path, duration: int) -> int:
+    """Req/s of each query alone, 8 clients: kg serve with its cache off against Oxigraph's server."""
+    rates: dict[str, dict[str, float]] = {}
+    for name, start in (
+        ("kg", lambda: kg_serve(build_dir, cache=False)),
+        ("oxigraph", lambda: oxigraph_serve(build_dir)),
+    ):
+        with start() as url:
+            check_answers(url)
+            for query in QUERIES:
+                rates.setdefault(query.stem, {})[name] = run_wrk(url, 8, duration, [query])["rps"]
+    print(f"each query alone, wrk 8 clients {duration} s; {os.cpu_count()} cores\n")
+    print("| query | kg serve, cache off, req/s | oxigraph serve-read-only, req/s | ratio |")
+    print("|---|---:|---:|---:|")
+    for stem, rate in rates.items():
+        print(f"| {stem} | {rate['kg']:.0f} | {rate['oxigraph']:.0f} | {rate['kg'] / rate['oxigraph']:.2f} |")
+    ratios = [rate["kg"] / rate["oxigraph"] for rate in rates.values()]
+    print(f"\nlowest ratio {min(ratios):.2f}, median {statistics.median(ratios):.2f}")
     return 0
 
 
