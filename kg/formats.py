@@ -11,6 +11,9 @@ import pyoxigraph as ox
 
 from kg.errors import UnsupportedFormat
 
+#: https://www.w3.org/ns/formats/: the W3C's IRI for each format, as service descriptions name them.
+FORMATS = "http://www.w3.org/ns/formats/"
+
 
 @dataclass(frozen=True)
 class RdfSyntax:
@@ -23,9 +26,11 @@ class RdfSyntax:
     rdflib_name: str
     #: Oxigraph's format, used to serialise query results and exports.
     oxigraph: ox.RdfFormat
+    #: The W3C format IRI (``FORMATS`` + this).
+    format_iri: str
     #: True when the syntax can carry named graphs (N-Quads, TriG).
-    datasets: bool
-    #: Other media types clients send for it.
+    datasets: bool = False
+    #: Other names and media types clients use for it.
     aliases: tuple[str, ...] = ()
 
 
@@ -37,52 +42,56 @@ class ResultsSyntax:
     media_type: str
     extension: str
     oxigraph: ox.QueryResultsFormat
+    #: The W3C format IRI (``FORMATS`` + this).
+    format_iri: str
     aliases: tuple[str, ...] = ()
 
 
 RDF_SYNTAXES: dict[str, RdfSyntax] = {
     s.name: s
     for s in (
-        # Turtle is N3 too: N3 clients (SPARQLWrapper's "n3") get Turtle.
         RdfSyntax(
-            "turtle",
-            "text/turtle",
-            "ttl",
-            "turtle",
-            ox.RdfFormat.TURTLE,
-            False,
-            ("application/x-turtle", "n3", "text/n3", "text/rdf+n3", "application/n3"),
-        ),
-        RdfSyntax("ntriples", "application/n-triples", "nt", "nt", ox.RdfFormat.N_TRIPLES, False, ("text/plain",)),
-        # "xml" as a format name: clients asking a CONSTRUCT for "xml" mean RDF/XML.
-        RdfSyntax(
-            "rdfxml", "application/rdf+xml", "rdf", "xml", ox.RdfFormat.RDF_XML, False, ("application/xml", "xml")
+            "turtle", "text/turtle", "ttl", "turtle", ox.RdfFormat.TURTLE, FORMATS + "Turtle",
+            # Turtle is N3 too: N3 clients (SPARQLWrapper's "n3") get Turtle.
+            aliases=("application/x-turtle", "n3", "text/n3", "text/rdf+n3", "application/n3"),
         ),
         RdfSyntax(
-            "jsonld",
-            "application/ld+json",
-            "jsonld",
-            "json-ld",
-            ox.RdfFormat.JSON_LD,
-            False,
-            ("json-ld", "application/x-json+ld"),
+            "ntriples", "application/n-triples", "nt", "nt", ox.RdfFormat.N_TRIPLES, FORMATS + "N-Triples",
+            aliases=("text/plain",),
         ),
-        RdfSyntax("nquads", "application/n-quads", "nq", "nquads", ox.RdfFormat.N_QUADS, True),
-        RdfSyntax("trig", "application/trig", "trig", "trig", ox.RdfFormat.TRIG, True),
+        RdfSyntax(
+            "rdfxml", "application/rdf+xml", "rdf", "xml", ox.RdfFormat.RDF_XML, FORMATS + "RDF_XML",
+            # "xml" as a format name: clients asking a CONSTRUCT for "xml" mean RDF/XML.
+            aliases=("application/xml", "xml"),
+        ),
+        RdfSyntax(
+            "jsonld", "application/ld+json", "jsonld", "json-ld", ox.RdfFormat.JSON_LD, FORMATS + "JSON-LD",
+            aliases=("json-ld", "application/x-json+ld"),
+        ),
+        RdfSyntax(
+            "nquads", "application/n-quads", "nq", "nquads", ox.RdfFormat.N_QUADS, FORMATS + "N-Quads", datasets=True
+        ),
+        RdfSyntax("trig", "application/trig", "trig", "trig", ox.RdfFormat.TRIG, FORMATS + "TriG", datasets=True),
     )
-}
+}  # fmt: skip
 
 RESULTS_SYNTAXES: dict[str, ResultsSyntax] = {
     s.name: s
     for s in (
         ResultsSyntax(
-            "json", "application/sparql-results+json", "srj", ox.QueryResultsFormat.JSON, ("application/json",)
+            "json", "application/sparql-results+json", "srj", ox.QueryResultsFormat.JSON,
+            FORMATS + "SPARQL_Results_JSON", aliases=("application/json",),
         ),
-        ResultsSyntax("xml", "application/sparql-results+xml", "srx", ox.QueryResultsFormat.XML, ("application/xml",)),
-        ResultsSyntax("csv", "text/csv", "csv", ox.QueryResultsFormat.CSV),
-        ResultsSyntax("tsv", "text/tab-separated-values", "tsv", ox.QueryResultsFormat.TSV),
+        ResultsSyntax(
+            "xml", "application/sparql-results+xml", "srx", ox.QueryResultsFormat.XML,
+            FORMATS + "SPARQL_Results_XML", aliases=("application/xml",),
+        ),
+        ResultsSyntax("csv", "text/csv", "csv", ox.QueryResultsFormat.CSV, FORMATS + "SPARQL_Results_CSV"),
+        ResultsSyntax(
+            "tsv", "text/tab-separated-values", "tsv", ox.QueryResultsFormat.TSV, FORMATS + "SPARQL_Results_TSV"
+        ),
     )
-}
+}  # fmt: skip
 
 
 def rdf_syntax(name: str) -> RdfSyntax:

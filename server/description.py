@@ -18,14 +18,12 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.dataset import Manifest
-from kg.formats import RESULTS_SYNTAXES
+from kg.formats import FORMATS, RESULTS_SYNTAXES
 from kg.namespaces import INFERRED_GRAPH, RDF, RDFS
 from server.protocol import GRAPH_SYNTAXES
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
-#: https://www.w3.org/ns/formats/: one IRI per media type.
-FORMATS = "http://www.w3.org/ns/formats/"
 #: OWL 2 RL is a profile of the OWL 2 RDF-Based Semantics; the entailment regimes name both.
 OWL_RDF_BASED = ox.NamedNode("http://www.w3.org/ns/entailment/OWL-RDF-Based")
 OWL_RL_PROFILE = ox.NamedNode("http://www.w3.org/ns/owl-profile/RL")
@@ -37,18 +35,6 @@ PREFIXES = {
     "rdfs": str(RDFS),
     "ent": "http://www.w3.org/ns/entailment/",
     "profile": "http://www.w3.org/ns/owl-profile/",
-}
-
-#: The W3C format IRI of each syntax in kg.formats, by name.
-_FORMAT_IRIS = {
-    "json": "SPARQL_Results_JSON",
-    "xml": "SPARQL_Results_XML",
-    "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV",
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "rdfxml": "RDF_XML",
-    "jsonld": "JSON-LD",
 }
 
 #: What the description of an endpoint in front of a remote backend says instead of counts.
@@ -86,8 +72,8 @@ def describe_service(endpoint: str, manifest: Manifest | None, settings: Mapping
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, _A, _sd("Graph")),
     ]
-    for name in [*RESULTS_SYNTAXES, *GRAPH_SYNTAXES]:
-        triples.append(ox.Triple(service, _sd("resultFormat"), ox.NamedNode(FORMATS + _FORMAT_IRIS[name])))
+    for syntax in [*RESULTS_SYNTAXES.values(), *GRAPH_SYNTAXES.values()]:
+        triples.append(ox.Triple(service, _sd("resultFormat"), ox.NamedNode(syntax.format_iri)))
     if manifest is None:
         triples.append(ox.Triple(service, _COMMENT, ox.Literal(_REMOTE)))
         triples.append(ox.Triple(default_graph, _COMMENT, ox.Literal(_REMOTE_DEFAULT_GRAPH)))
