@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import InvalidHeader, LimitRequestHeaders
+from gunicorn.workers.gthread import ThreadWorker
 
 import server.app  # before gunicorn forks: the HTTP processes share the imported code
 from kg.errors import KgError, NotBuiltError
@@ -23,10 +25,23 @@ from server.remote import Backend
 from server.settings import load_settings
 from server.worker import served_manifest
 
-#: Gunicorn's limits on the request line and headers (its maximum for each): beyond, 414 / 431 / 400.
+#: Gunicorn's limits on the request line and headers (its maximum for each): beyond, 414 / 400.
 _LIMIT_REQUEST_LINE = 8190
 _LIMIT_REQUEST_FIELD_SIZE = 8190
 _LIMIT_REQUEST_FIELDS = 50
+
+
+class ThreadWorker400(ThreadWorker):
+    """Gunicorn's threaded worker, answering too long or too many headers with 400, as for other bad input.
+
+    Gunicorn answers them with 431 (RFC 6585); the endpoint's rule is one status for malformed
+    requests, and clients treat 400 as "fix the request".
+    """
+
+    def handle_error(self, req, client, addr, exc):
+        if isinstance(exc, LimitRequestHeaders):
+            exc = InvalidHeader(f"{exc} (at most {_LIMIT_REQUEST_FIELDS} fields of {_LIMIT_REQUEST_FIELD_SIZE} bytes)")
+        super().handle_error(req, client, addr, exc)
 
 
 class _Server(BaseApplication):
@@ -80,7 +95,7 @@ def serve(
     options = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": settings["HTTP_WORKERS"],
-        "worker_class": "gthread",
+        "worker_class": "server.run.ThreadWorker400",
         "threads": settings["THREADS"],
         # Gunicorn's own watchdog, for a worker whose main loop hangs; queries have their own limit.
         "timeout": max(30, int(timeout * 3)),
