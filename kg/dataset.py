@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,6 +67,30 @@ def read_manifest(build_dir: Path) -> Manifest | None:
         return Manifest.from_json(json.loads((build_dir / MANIFEST_FILE).read_text()))
     except (OSError, ValueError, TypeError, KeyError):
         return None
+
+
+def pin_build(build_dir: Path, into: Path) -> Path:
+    """A private, unchanging view of the build in ``build_dir``, in the empty folder ``into``.
+
+    ``kg build`` swaps the build folder whole while a server may be reading it (``kg query`` after
+    an edit rebuilds). A long-running reader pins the build: hard links (copies across file
+    systems) keep the files it started with, whatever happens to ``build_dir`` after.
+
+    :raises NotBuiltError: when ``build_dir`` holds no complete build.
+    """
+    for _ in range(3):
+        before = (build_dir / MANIFEST_FILE).read_bytes() if (build_dir / MANIFEST_FILE).exists() else None
+        if before is None:
+            break
+        for name in (MANIFEST_FILE, DATASET_FILE):
+            (into / name).unlink(missing_ok=True)
+            try:
+                os.link(build_dir / name, into / name)
+            except OSError:
+                shutil.copyfile(build_dir / name, into / name)
+        if (build_dir / MANIFEST_FILE).read_bytes() == before == (into / MANIFEST_FILE).read_bytes():
+            return into  # no swap in between: manifest and dataset belong together
+    raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
 
 
 def load_store(build_dir: Path) -> tuple[Manifest, ox.Store]:

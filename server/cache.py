@@ -1,7 +1,7 @@
 """A result cache: the answers of repeated queries, kept in memory up to a byte budget.
 
-Legitimate because a server serves one build and the build never changes under it: the
-key needs no build hash, since a new build means a new server process and an empty cache.
+Legitimate because a server serves one build and the build never changes under it (it pins
+the build it started with, ``kg.dataset.pin_build``): the key needs no build hash.
 Queries whose value changes per call (NOW(), RAND() ...) are never cached; the caller checks.
 In front of a remote backend (``kg serve --backend``) there is no cache at all: its data may change
 without this server knowing, and no build hash says when.

@@ -9,8 +9,10 @@ backend (the ``BACKEND`` setting) the query workers hold no store and nothing is
 
 from __future__ import annotations
 
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from gunicorn.http.errors import InvalidHeader, LimitRequestHeaders
 from gunicorn.workers.gthread import ThreadWorker
 
 import server.app  # before gunicorn forks: the HTTP processes share the imported code
+from kg.dataset import pin_build
 from kg.errors import KgError, NotBuiltError
 from server.remote import Backend
 from server.settings import load_settings
@@ -111,10 +114,16 @@ def serve(
         "proc_name": "kg-serve",
         "when_ready": _print_urls,
     }
+    pinned = Path(tempfile.mkdtemp(prefix="kg-serve-")) if build_dir is not None else None
     try:
+        if pinned is not None:  # every worker, restarts included, serves the build as it was at start
+            build_dir = pin_build(build_dir, pinned)
         _Server(build_dir, dict(config or {}), options).run()
     except SystemExit as stop:  # gunicorn ends its arbiter with sys.exit
         return stop.code if isinstance(stop.code, int) else 1
+    finally:
+        if pinned is not None:
+            shutil.rmtree(pinned, ignore_errors=True)
     return 0
 
 

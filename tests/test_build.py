@@ -75,3 +75,19 @@ def test_the_build_folder_is_readable_and_has_no_leftovers(project, built):
     ]
     assert not list(project.build_dir.parent.glob(".build-*"))
     assert read_manifest(project.build_dir) == built.manifest
+
+
+def test_a_pinned_build_stays_as_it_was_when_the_build_is_swapped(fixture_project, tmp_path):
+    from kg.dataset import pin_build
+
+    project = fixture_project()
+    first = build(project)
+    (tmp_path / "pinned").mkdir()
+    pinned = pin_build(project.build_dir, tmp_path / "pinned")
+    before = files(pinned)
+    mapping = project.root / "data" / "2031-04-02-harbour-summit" / "mapping.yaml"
+    mapping.write_text(mapping.read_text().replace("label: Ilse Varga", "label: Ilse V. Varga"))
+    second = build(project)
+    assert second.manifest.inputs != first.manifest.inputs
+    assert files(pinned) == before
+    assert read_manifest(pinned) == first.manifest
