@@ -20,7 +20,7 @@ from rdflib import BNode, Graph
 from rdflib.compare import to_canonical_graph
 
 from kg import __version__
-from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest
+from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
 from kg.mapping import Article, map_article
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, graph_for_article
 from kg.project import Project
@@ -162,7 +162,7 @@ def _write_dataset(path: Path, named: list) -> None:
 
 def _write_rounds(path: Path, closure: Closure) -> None:
     """The owlrl round that derived each inferred triple, for ``kg explain``."""
-    rows = sorted(f"{closure.rounds[t]}\t{' '.join(term.n3() for term in t)}\n" for t in closure.inferred)
+    rows = sorted(f"{closure.rounds[t]}\t{triple_key(t)}\n" for t in closure.inferred)
     path.write_text("".join(rows), encoding="utf-8")
 
 

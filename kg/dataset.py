@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import BNode, Literal
 
 from kg.errors import NotBuiltError
 
@@ -59,6 +60,29 @@ class Manifest:
     @classmethod
     def from_json(cls, data: dict) -> Manifest:
         return cls(**{**data, "graphs": [GraphInfo(**g) for g in data["graphs"]]})
+
+
+def triple_key(triple: tuple) -> str:
+    r"""A triple as one line of N-Triples terms, the same for rdflib's and Oxigraph's terms.
+
+    Oxigraph writes the terms (escapes, language tag case), so the build that writes
+    ``rounds.tsv`` with rdflib terms and ``kg explain`` that reads it with Oxigraph's agree.
+
+    >>> from rdflib import Literal, URIRef
+    >>> triple_key((URIRef("urn:s"), URIRef("urn:p"), Literal("a\nb", lang="en-GB")))
+    '<urn:s> <urn:p> "a\\nb"@en-gb'
+    """
+    return " ".join(str(_oxigraph_term(term)) for term in triple)
+
+
+def _oxigraph_term(term):
+    if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+        return term
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(term.datatype)) if term.datatype else ox.Literal(str(term))
+    return ox.BlankNode(str(term)) if isinstance(term, BNode) else ox.NamedNode(str(term))
 
 
 def read_manifest(build_dir: Path) -> Manifest | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.dataset import ROUNDS_FILE, Manifest
+from kg.dataset import ROUNDS_FILE, Manifest, triple_key
 from kg.errors import KgError
 from kg.namespaces import PREFIXES
 
@@ -140,7 +140,7 @@ class Explainer:
         """0 for an asserted triple, its round for an inferred one, None otherwise."""
         if self._asserted_graph(triple) is not None:
             return 0
-        return self.rounds.get(_key(triple))
+        return self.rounds.get(triple_key(triple))
 
     def _asserted_graph(self, triple: Triple) -> ox.NamedNode | None:
         return next((g for g in self.asserted if ox.Quad(*triple, g) in self.store), None)
@@ -168,7 +168,7 @@ class Explainer:
         graph = self._asserted_graph(triple)
         if graph is not None:
             return self._asserted_proof(triple, graph)
-        target = self.rounds.get(_key(triple))
+        target = self.rounds.get(triple_key(triple))
         if target is None:
             return None
         for rule, instance in _instances(self, triple):
@@ -211,11 +211,6 @@ def _read_rounds(path: Path) -> dict[str, int]:
         number, triple = line.split("\t", 1)
         rounds[triple] = int(number)
     return rounds
-
-
-def _key(triple: Triple) -> str:
-    """The rounds file's key of a triple: its terms in N-Triples form, space-separated."""
-    return " ".join(str(term) for term in triple)
 
 
 # -- the rules ------------------------------------------------------------------------------------------
