@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import Config
 
+from kg.errors import KgError
+
 #: Environment variables named ``KG_SERVER_<SETTING>`` set a setting.
 ENV_PREFIX = "KG_SERVER"
 
@@ -53,9 +55,37 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: Settings that name a text (a folder, a URL) and may be unset.
+_TEXTS = ("EXAMPLES_DIR", "BACKEND")
+
+
 def load_settings(config: Mapping[str, Any] | None = None) -> Config:
-    """The defaults, then the environment, then ``config``."""
+    """The defaults, then the environment, then ``config``, each value checked against its default's type.
+
+    :raises KgError: naming the variable and what it should hold, for a value of the wrong kind.
+    """
     settings = Config(Path.cwd(), DEFAULTS)
     settings.from_prefixed_env(ENV_PREFIX)
     settings.update(config or {})
+    for name, default in DEFAULTS.items():
+        settings[name] = _checked(name, settings[name], default)
     return settings
+
+
+def _checked(name: str, value: Any, default: Any) -> Any:
+    """``value`` if it has the kind of ``default`` (a number where a number is due, ...); else KgError."""
+    if name in _TEXTS:
+        ok = value is None or isinstance(value, str)
+        kind = "a text"
+    elif isinstance(default, dict):
+        ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        kind = 'a JSON object of IRIs to file names, {"IRI": "file.ttl"}'
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+        kind = "a positive number"
+    else:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        kind = "a whole number, 0 or more"
+    if not ok:
+        raise KgError(f"{ENV_PREFIX}_{name} must be {kind}, not {value!r:.60}")
+    return float(value) if isinstance(default, float) else value

@@ -147,12 +147,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-@pytest.fixture(scope="session", name="endpoint")
+@pytest.fixture(scope="module", name="endpoint")
 def endpoint_fixture(project, built, tmp_path_factory) -> Iterator[Server]:
     """``kg serve`` on the real build plus the W3C protocol graphs, with short limits.
 
-    Imported by each test module, so each module gets a server of its own, and a crash in one
-    module's tests cannot spoil another's.
+    Imported by each test module, so each module gets a server of its own (stopped when the module
+    ends), and a crash in one module's tests cannot spoil another's.
     """
     with running_server(project, tmp_path_factory.mktemp("server") / "server.log") as server:
         yield server

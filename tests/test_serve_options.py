@@ -106,3 +106,38 @@ def test_the_query_pages_examples_are_the_projects_own(fixture_project, tmp_path
     examples = json.loads(re.search(r'<script id="examples" type="application/json">(.*?)</script>', page)[1])
     assert examples == []
     assert "No example queries found" in page
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("KG_SERVER_QUERY_TIMEOUT", "abc", "KG_SERVER_QUERY_TIMEOUT must be a positive number, not 'abc'"),
+        ("KG_SERVER_ROW_LIMIT", "-5", "KG_SERVER_ROW_LIMIT must be a whole number, 0 or more, not -5"),
+        (
+            "KG_SERVER_GRAPHS",
+            "[1]",
+            'KG_SERVER_GRAPHS must be a JSON object of IRIs to file names, {"IRI": "file.ttl"}, not [1]',
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_code_2(project, built, variable, value, message):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kg",
+            "--project",
+            str(project.root),
+            "--build-dir",
+            str(project.build_dir),
+            "serve",
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, variable: value},
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"kg: error: {message}\n"
