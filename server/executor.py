@@ -149,6 +149,9 @@ class Executor:
         except (EOFError, OSError):
             status = self._replace(worker, grace=1.0)
             raise QueryAbortedError(self._death_message(status)) from None
+        except BaseException:  # a garbled frame, or the pool closing: never leave a worker half-lent
+            self._replace(worker)
+            raise
         self._give_back(worker)
         if "error" in header:
             if header["error"] not in WORKER_ERRORS:
@@ -234,6 +237,7 @@ class Executor:
                 return
             log.error("a query worker failed to start (exit status %s)", status)
             time.sleep(pause)
+        log.error("gave up starting a query worker after %d attempts; the pool has one fewer", len(_RETRY_PAUSES))
 
 
 def worker_command(build_dir: Path, graphs: Mapping[str, Path], memory_limit_mb: int) -> list[str]:
