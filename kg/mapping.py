@@ -93,6 +93,11 @@ def _digest(terms: tuple) -> str:
     return hashlib.sha256(" ".join(str(term) for term in terms).encode()).hexdigest()[:20]
 
 
+def _proposition_id(claim: str, number: int) -> str:
+    """The id of a claim's n-th proposition: the claim's id with ``-p<n>``."""
+    return f"{claim}-p{number}"
+
+
 def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple[Article, Graph]:
     """Read ``folder``'s mapping and text; return the article and its asserted graph.
 
@@ -220,7 +225,7 @@ class _ArticleMapper:
     # -- ids ------------------------------------------------------------------------------------------
 
     def _register_ids(self, mapping: dict) -> None:
-        """Give every entity, claim and correction its IRI, refusing one IRI for two things."""
+        """Give every entity, claim, proposition and correction its IRI, refusing one IRI for two things."""
         self.ids[ARTICLE_ID] = self.article.iri
         for section in ("entities", "claims", "corrections"):
             entries = mapping.get(section) or {}
@@ -230,9 +235,13 @@ class _ArticleMapper:
                 fact = f"{section[:-1] if section != 'entities' else 'entity'} '{name}'"
                 if not isinstance(name, str) or not SLUG.fullmatch(name):
                     raise self.error("id must be a lowercase slug (letters, digits, '-')", entry, fact)
-                if name in self.ids:
-                    raise self.error(f"duplicate IRI {ID[name]}: the id '{name}' is already used", entry, fact)
-                self.ids[name] = ID[name]
+                says = entry.get("says") if section == "claims" and isinstance(entry, dict) else None
+                made = [_proposition_id(name, n) for n in range(1, len(says) + 1)] if isinstance(says, list) else []
+                for made_name in [name, *made]:
+                    if made_name in self.ids:
+                        message = f"duplicate IRI {ID[made_name]}: the id '{made_name}' is already used"
+                        raise self.error(message, entry, fact)
+                    self.ids[made_name] = ID[made_name]
         for section in ("facts", "background"):
             if not isinstance(mapping.get(section) or [], list):
                 raise self.error(f"section '{section}' must be a list of entries", mapping, section)
@@ -345,7 +354,7 @@ class _ArticleMapper:
             quotation = self._segment(words, None, entry, f"{fact} quotation", within=span, key="quotation")
             add((claim, NKG.quotation, self._evidence(quotation)), **support)
         for number, content in enumerate(self._as_list(entry.get("says")), start=1):
-            proposition = ID[f"{name}-p{number}"]
+            proposition = ID[_proposition_id(name, number)]
             add((claim, NKG.claimContent, proposition), **support)
             self._map_proposition(proposition, content, entry, support, f"{fact} says #{number}")
         if not entry.get("says") and not entry.get("quotation"):
@@ -395,7 +404,7 @@ class _ArticleMapper:
             **support,
         )
         if entry.get("source"):
-            add((correction, DCTERMS.source, URIRef(self._source(entry, fact))), **support)
+            add((correction, DCTERMS.source, self._source(entry, fact)), **support)
 
     # -- properties and values ------------------------------------------------------------------------
 
@@ -455,8 +464,9 @@ class _ArticleMapper:
                     raise ValueError("expected true or false")
                 return Literal(value)
             if datatype in (XSD.nonNegativeInteger, XSD.integer):
-                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise ValueError("expected a whole number")
+                negative_allowed = datatype == XSD.integer
+                if not isinstance(value, int) or isinstance(value, bool) or (value < 0 and not negative_allowed):
+                    raise ValueError("expected a whole number" + ("" if negative_allowed else ", 0 or more"))
                 return Literal(value, datatype=datatype)
             if datatype == XSD.dateTime:
                 return Literal(datetime.fromisoformat(str(value)), datatype=XSD.dateTime)

@@ -74,6 +74,13 @@ CASES = {
         "correction 'reed-northland-agreed': duplicate IRI https://w3id.org/newskg/id/reed-northland-agreed:"
         " the id 'reed-northland-agreed' is already used",
     ),
+    "duplicate IRI with a claim's proposition": (
+        "  western-banks-sharing:\n",
+        "  reed-northland-agreed-p1:\n    a: Person\n    label: X\n    mention: Tomas Reed\n  western-banks-sharing:\n",
+        "label: Reed claims Northland agreed to share the western banks",
+        "claim 'reed-northland-agreed': duplicate IRI https://w3id.org/newskg/id/reed-northland-agreed-p1:"
+        " the id 'reed-northland-agreed-p1' is already used",
+    ),
     "YAML syntax error": (
         "    label: Ilse Varga",
         "    label: [Ilse Varga",
