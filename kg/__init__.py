@@ -1,4 +1,4 @@
-"""Build, check, query and export the news story knowledge graph. No HTTP here: the server lives in ``server``.
+"""Build, check, query, export and publish the news story knowledge graph. No HTTP server here: that is ``server``.
 
 The data flows one way: article + mapping -> asserted graphs (``mapping``) -> OWL-RL closure
 (``reasoning``) -> checks (``validation``) -> build folder (``build``) -> queries and exports.

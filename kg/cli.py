@@ -228,7 +228,7 @@ def cmd_publish(project: Project, args: argparse.Namespace) -> int:
     )
     build(project)
     manifest, store = load_store(project.build_dir)
-    count = publish(store, manifest, args.to, credentials)
+    count = publish(store, manifest, args.to, credentials, progress=print)
     print(f"kg: published {count} graphs to {args.to}")
     return 0
 

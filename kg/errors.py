@@ -39,5 +39,9 @@ class QuerySyntaxError(KgError, SyntaxError):
     """A SPARQL query that does not parse."""
 
 
+class PublishError(KgError):
+    """The store could not be reached, or refused a graph."""
+
+
 class NotBuiltError(KgError):
     """No build to read from: run ``kg build`` first."""

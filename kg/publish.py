@@ -19,14 +19,10 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.dataset import Manifest
-from kg.errors import KgError
+from kg.errors import PublishError
 
 #: Seconds to wait for the store to take one graph.
 TIMEOUT = 120
-
-
-class PublishError(KgError):
-    """The store could not be reached, or refused a graph."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +56,12 @@ def publish(
     store: ox.Store,
     manifest: Manifest,
     store_url: str,
-    credentials: Credentials = Credentials(),
-    progress: Callable[[str], None] = print,
+    credentials: Credentials,
+    progress: Callable[[str], None],
 ) -> int:
     """PUT each named graph of the build to ``store_url``; return how many graphs were published.
+
+    ``progress`` gets one line per graph published (the CLI prints them).
 
     :raises PublishError: naming the graph and the HTTP status (or the network error).
     """
