@@ -48,11 +48,13 @@ class _Graphs:
 def input_fingerprint(project: Project) -> str:
     """A hash of everything the build reads: ontology, data folders, and the code of ``kg``."""
     digest = hashlib.sha256(__version__.encode())
-    files = sorted((project.root / "ontology").rglob("*")) + sorted((project.root / "data").rglob("*"))
-    files += sorted(Path(__file__).parent.rglob("*.py"))
-    for path in files:
+    code = Path(__file__).parent
+    inputs = [p for folder in ("ontology", "data") for p in (project.root / folder).rglob("*")]
+    named = [(p, p.relative_to(project.root)) for p in inputs]
+    named += [(p, Path("kg") / p.relative_to(code)) for p in code.rglob("*.py")]
+    for path, name in sorted(named, key=lambda pair: str(pair[1])):
         if path.is_file():
-            digest.update(str(path.relative_to(path.parent.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -10,7 +10,7 @@ proofs well-founded (no circular explanations). Rules carry their names from the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,6 @@ from kg.namespaces import PREFIXES
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
-NKG = str(PREFIXES["nkg"])
 TYPE = ox.NamedNode(RDF + "type")
 SUBCLASS = ox.NamedNode(RDFS + "subClassOf")
 SUBPROPERTY = ox.NamedNode(RDFS + "subPropertyOf")
@@ -180,7 +179,9 @@ class Explainer:
 
     def _premise(self, premise: Triple) -> Proof:
         if isinstance(premise[2], list):  # a property chain axiom, shown with its list
-            return Proof((premise[0], premise[1], tuple(premise[2])), graph=self.asserted[0].value)
+            head = next(self.match(premise[0], CHAIN, None))
+            graph = self._asserted_graph(head) or self.inferred
+            return Proof((premise[0], premise[1], tuple(premise[2])), graph=graph.value)
         return self.explain(premise)
 
     def _asserted_proof(self, triple: Triple, graph: ox.NamedNode) -> Proof:
@@ -216,8 +217,6 @@ def _read_rounds(path: Path) -> dict[str, int]:
 # -- the rules ------------------------------------------------------------------------------------------
 # Each takes the explainer and a target triple and yields (rule name, premises) instances that would
 # derive it. Premises whose object is a list stand for a property chain axiom.
-
-Rule = Callable[[Explainer, Triple], Iterator[tuple[str, list]]]
 
 
 def _type_rules(e: Explainer, t: Triple):
@@ -286,6 +285,8 @@ def _schema_rules(e: Explainer, t: Triple):
                 yield "scm-spo", [(s, SUBPROPERTY, middle), (middle, SUBPROPERTY, o)]
         if next(e.match(s, EQUIVALENT_PROPERTY, o), None):
             yield "scm-eqp1", [(s, EQUIVALENT_PROPERTY, o)]
+        if next(e.match(o, EQUIVALENT_PROPERTY, s), None):
+            yield "scm-eqp1", [(o, EQUIVALENT_PROPERTY, s)]
     elif p in (DOMAIN, RANGE):
         name = "dom" if p == DOMAIN else "rng"
         for _, _, narrower in e.match(s, p, None):

@@ -69,8 +69,6 @@ class Closure:
     rounds: dict[Triple, int]
     #: How many entailments each filter dropped, by reason.
     filtered: Counter = field(default_factory=Counter)
-    #: Entailments owlrl derived that were already asserted (in the evidence layer).
-    already_asserted: int = 0
 
 
 def reasoning_input(graphs: Iterable[Graph]) -> Graph:
@@ -121,8 +119,7 @@ def apply_reasoning(ontology: Graph, asserted: list[Graph]) -> Closure:
     for triple in work:
         if triple in given:
             continue
-        if triple in everything_asserted:
-            closure.already_asserted += 1
+        if triple in everything_asserted:  # asserted in the evidence layer the reasoner did not see
             continue
         reason = next((name for name, drops in FILTERS if drops(triple)), None)
         if reason:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyshacl
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from kg.errors import KgError, ShapeViolationError
@@ -55,7 +55,7 @@ def _violations(report: Graph) -> list[Violation]:
         found.append(
             Violation(
                 focus=name(report.value(result, SH.focusNode)),
-                path=name(path) if path is not None and not isinstance(path, type(result)) else "",
+                path=name(path) if isinstance(path, URIRef) else "",  # a complex path is a blank node
                 message=str(
                     report.value(result, SH.resultMessage) or report.value(result, SH.sourceConstraintComponent)
                 ),

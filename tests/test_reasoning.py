@@ -54,6 +54,8 @@ def test_reasoning_adds_what_the_article_never_states(store):
     assert inferred(store, "id:vladimir-putin", "nkg:meetsWith", "id:donald-trump")
     assert inferred(store, "id:keir-starmer", "nkg:holdsOfficeIn", "id:united-kingdom")
     assert inferred(store, "id:alaska-summit", "nkg:takesPlaceIn", "id:united-states")
+    manifest, oxigraph = store
+    assert bool(run_query(oxigraph, manifest, "ASK { id:president-of-finland a nkg:Office }"))
     assert inferred(store, "id:president-of-finland", "a", "nkg:Office") is False  # asserted, hence not repeated
 
 
