@@ -14,7 +14,8 @@ from pathlib import Path
 
 from kg import __version__
 from kg.errors import KgError
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from kg.export import GRAPH_SELECTIONS
+from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.project import Project
 
 
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
     query = commands.add_parser("query", help="run a SPARQL query against the build")
     query.add_argument("query", help="the query text, or @FILE to read it from a file, or - for standard input")
-    query.add_argument("--format", default="table", choices=["table", *RESULTS_SYNTAXES, *_triple_syntaxes()])
+    query.add_argument("--format", default="table", choices=["table", *RESULTS_SYNTAXES, *GRAPH_SYNTAXES])
     query.add_argument("--no-infer", action="store_true", help="query without the inferred graph")
     query.set_defaults(command=cmd_query)
 
@@ -62,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.set_defaults(command=cmd_explain)
 
     export = commands.add_parser("export", help="write graphs of the build to a file")
-    export.add_argument("--graph", default="all", choices=["ontology", "asserted", "inferred", "all"])
+    export.add_argument("--graph", default="all", choices=GRAPH_SELECTIONS)
     export.add_argument("--format", choices=sorted(RDF_SYNTAXES), help="default: from the file's extension")
     export.add_argument("--protege", action="store_true", help="ontology + individuals as one OWL (RDF/XML) file")
     export.add_argument("-o", "--output", required=True, type=Path, help="the file to write")
@@ -111,10 +112,6 @@ def _graph_option(value: str) -> tuple[str, str]:
     if not iri or not file:
         raise argparse.ArgumentTypeError(f"expected IRI=FILE, e.g. http://example.org/g=extra.ttl, not {value!r}")
     return iri, file
-
-
-def _triple_syntaxes() -> list[str]:
-    return [name for name, syntax in RDF_SYNTAXES.items() if not syntax.datasets]
 
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:

@@ -75,6 +75,9 @@ RDF_SYNTAXES: dict[str, RdfSyntax] = {
     )
 }  # fmt: skip
 
+#: The syntaxes of one graph (CONSTRUCT and DESCRIBE results, ``--graph`` exports): not N-Quads or TriG.
+GRAPH_SYNTAXES: dict[str, RdfSyntax] = {name: s for name, s in RDF_SYNTAXES.items() if not s.datasets}
+
 RESULTS_SYNTAXES: dict[str, ResultsSyntax] = {
     s.name: s
     for s in (

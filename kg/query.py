@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from kg.dataset import Manifest
 from kg.errors import QuerySyntaxError, UnsupportedFormat
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import PREFIXES
 from kg.querytext import declares_dataset
 
@@ -90,9 +90,9 @@ def serialize_result(result: QueryResult, format_name: str) -> bytes:
     :raises UnsupportedFormat: when the format does not fit the kind of result.
     """
     if isinstance(result, ox.QueryTriples):
-        syntax = RDF_SYNTAXES.get(format_name)
-        if syntax is None or syntax.datasets:
-            choices = ", ".join(n for n, s in RDF_SYNTAXES.items() if not s.datasets)
+        syntax = GRAPH_SYNTAXES.get(format_name)
+        if syntax is None:
+            choices = ", ".join(GRAPH_SYNTAXES)
             raise UnsupportedFormat(f"a graph result cannot be written as {format_name!r}; choose one of {choices}")
         return ox.serialize(result, format=syntax.oxigraph, prefixes=_prefixes())
     syntax = RESULTS_SYNTAXES.get(format_name)

@@ -18,9 +18,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.dataset import Manifest
-from kg.formats import FORMATS, RESULTS_SYNTAXES
+from kg.formats import FORMATS, GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import INFERRED_GRAPH, RDF, RDFS
-from server.protocol import GRAPH_SYNTAXES
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from kg.errors import UnsupportedFormat
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
+from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
 from kg.querytext import uses_service
 from server.errors import (
     OutsideDatasetError,
@@ -32,8 +32,6 @@ from server.worker import QueryRequest
 FORM = "application/x-www-form-urlencoded"
 DIRECT_QUERY = "application/sparql-query"
 DIRECT_UPDATE = "application/sparql-update"
-#: RDF syntaxes a graph (CONSTRUCT, DESCRIBE, the service description) can be written in.
-GRAPH_SYNTAXES: dict[str, RdfSyntax] = {name: s for name, s in RDF_SYNTAXES.items() if not s.datasets}
 #: Parameters that may appear once only. (``format`` may repeat: SPARQLWrapper sends a name and a media type.)
 _SINGLE = ("query", "infer")
 #: More form fields than any SPARQL request needs.

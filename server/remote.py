@@ -58,7 +58,7 @@ import pyoxigraph as ox
 
 from kg import __version__
 from kg.errors import KgError, QuerySyntaxError
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
+from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
 from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.query import QueryResult, result_kind, tidy_syntax_error
 from kg.querytext import declares_dataset, keywords_only
@@ -377,7 +377,7 @@ def _readable_syntax(kind: str, media_type: str) -> RdfSyntax | ResultsSyntax | 
     ('turtle', None)
     """
     if kind == "graph":
-        syntaxes: list[RdfSyntax | ResultsSyntax] = [s for s in RDF_SYNTAXES.values() if not s.datasets]
+        syntaxes: list[RdfSyntax | ResultsSyntax] = list(GRAPH_SYNTAXES.values())
     else:
         syntaxes = [RESULTS_SYNTAXES[name] for name in _READABLE_RESULTS]
     return next((s for s in syntaxes if media_type in (s.media_type, *s.aliases)), None)

@@ -16,12 +16,12 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from kg.dataset import Manifest
 from kg.errors import UnsupportedFormat
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.querytext import is_deterministic
 from server.cache import ResultCache
 from server.description import PREFIXES, describe_service
 from server.executor import Answer, Executor
-from server.protocol import GRAPH_SYNTAXES, find_syntax, negotiate, parse_request
+from server.protocol import find_syntax, negotiate, parse_request
 from server.worker import QueryRequest
 
 bp = Blueprint("sparql", __name__)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, render_template
 
-from kg.formats import RESULTS_SYNTAXES
+from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import PREFIXES
-from server.protocol import GRAPH_SYNTAXES
 
 bp = Blueprint("ui", __name__)
 

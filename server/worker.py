@@ -40,7 +40,14 @@ import pyoxigraph as ox
 
 from kg.dataset import GraphInfo, Manifest, load_store, read_manifest
 from kg.errors import KgError, NotBuiltError, UnsupportedFormat
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax, rdf_syntax_from_extension
+from kg.formats import (
+    GRAPH_SYNTAXES,
+    RDF_SYNTAXES,
+    RESULTS_SYNTAXES,
+    RdfSyntax,
+    ResultsSyntax,
+    rdf_syntax_from_extension,
+)
 from kg.namespaces import PREFIXES
 from kg.query import QueryResult, result_kind, run_query
 from server.errors import OutsideDatasetError, QueryAbortedError, QueryFailedError
@@ -197,7 +204,7 @@ def output_syntax(kind: str, request: Mapping[str, Any]) -> RdfSyntax | ResultsS
     if kind == "graph":
         syntax = RDF_SYNTAXES.get(request["graph_format"] or "")
         if syntax is None:
-            raise UnsupportedFormat(_not_acceptable("CONSTRUCT and DESCRIBE results", _graph_names()))
+            raise UnsupportedFormat(_not_acceptable("CONSTRUCT and DESCRIBE results", list(GRAPH_SYNTAXES)))
         return syntax
     syntax = RESULTS_SYNTAXES.get(request["results_format"] or "")
     if syntax is None:
@@ -227,10 +234,6 @@ def write_capped(
     else:
         body, rows, truncated = _capped_solutions(result, syntax.oxigraph, limit)
     return {"kind": kind, "format": syntax.name, "rows": rows, "truncated": truncated}, body
-
-
-def _graph_names() -> list[str]:
-    return [name for name, syntax in RDF_SYNTAXES.items() if not syntax.datasets]
 
 
 def _not_acceptable(what: str, names: list[str]) -> str:
@@ -288,7 +291,7 @@ def _warm_up(store: ox.Store, manifest: Manifest | None) -> None:
     """Run every code path once, so that nothing needs to open a file (a lazy import) once shut in."""
     for query in ("SELECT ?s { ?s ?p ?o } LIMIT 2", "ASK {}", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", "SELECT"):
         for results_format in RESULTS_SYNTAXES:
-            for graph_format in _graph_names():
+            for graph_format in list(GRAPH_SYNTAXES):
                 request = QueryRequest(query, results_format=results_format, graph_format=graph_format)
                 answer(store, manifest, {**asdict(request), "row_limit": 1})
 
