@@ -22,7 +22,7 @@ from rdflib.compare import to_canonical_graph
 from kg import __version__
 from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
 from kg.mapping import Article, map_article
-from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, graph_for_article
+from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_prefixes, graph_for_article
 from kg.project import Project
 from kg.reasoning import Closure, apply_reasoning
 from kg.validation import check_shapes
@@ -143,8 +143,7 @@ def _write_build(project: Project, graphs: _Graphs, fingerprint: str) -> Manifes
 
 
 def _write_graph(folder: Path, name: str, iri, graph: Graph) -> GraphInfo:
-    for prefix, namespace in PREFIXES.items():
-        graph.bind(prefix, namespace, replace=True)
+    bind_prefixes(graph)
     path = folder / "graphs" / f"{name}.ttl"
     path.parent.mkdir(exist_ok=True)
     graph.serialize(path, format="turtle", encoding="utf-8")

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg.dataset import ROUNDS_FILE, Manifest, triple_key
 from kg.errors import KgError
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIX_IRIS, PREFIXES, prefixed_name
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -79,11 +79,8 @@ class Proof:
 
 def short(term) -> str:
     """A term as a prefixed name where one fits, else in N-Triples form."""
-    if isinstance(term, ox.NamedNode):
-        for prefix, namespace in PREFIXES.items():
-            local = term.value.removeprefix(str(namespace))
-            if local != term.value and local and all(c.isalnum() or c in "-_/" for c in local):
-                return f"{prefix}:{local}"
+    if isinstance(term, ox.NamedNode) and prefixed_name(term.value):
+        return prefixed_name(term.value)
     if isinstance(term, tuple):
         return "(" + " ".join(short(t) for t in term) + ")"
     return str(term)
@@ -193,10 +190,9 @@ class Explainer:
                          ?q oa:exact ?quote . ?pos oa:start ?start ; oa:end ?end . }
               OPTIONAL { ?axiom dcterms:source ?source } } }
           ORDER BY ?start"""
-        prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
         bindings = {ox.Variable("s"): triple[0], ox.Variable("p"): triple[1], ox.Variable("o"): triple[2]}
         bindings[ox.Variable("g")] = graph
-        for row in self.store.query(query, prefixes=prefixes, substitutions=bindings):
+        for row in self.store.query(query, prefixes=PREFIX_IRIS, substitutions=bindings):
             if row["quote"] is not None:
                 proof.evidence.append(
                     {"quote": row["quote"].value, "start": int(row["start"].value), "end": int(row["end"].value)}

@@ -9,7 +9,7 @@ import pyoxigraph as ox
 from kg.dataset import Manifest
 from kg.errors import KgError, UnsupportedFormat
 from kg.formats import RdfSyntax, rdf_syntax
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIX_IRIS
 
 #: The ``--graph`` choices: which named graphs each one takes.
 GRAPH_SELECTIONS = ("ontology", "asserted", "inferred", "all")
@@ -70,10 +70,9 @@ def export_protege(store: ox.Store, manifest: Manifest, output: Path) -> int:
 
 def _write(statements: list, syntax: RdfSyntax, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
-    prefixes = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
     partial = output.with_name(output.name + ".partial")
     try:
-        ox.serialize(statements, str(partial), format=syntax.oxigraph, prefixes=prefixes)
+        ox.serialize(statements, str(partial), format=syntax.oxigraph, prefixes=PREFIX_IRIS)
         partial.replace(output)
     except OSError as error:
         partial.unlink(missing_ok=True)

@@ -26,7 +26,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 from kg.dates import day_start, resolve_day
 from kg.errors import MappingError
 from kg.evidence import QuoteError, Span, describe_segment, locate
-from kg.namespaces import ARTICLE, ID, NKG, PREFIXES, SCHEMA
+from kg.namespaces import ARTICLE, ID, NKG, SCHEMA, bind_prefixes
 from kg.project import MAPPING_FILE, Project
 from kg.vocabulary import PropertyKind, Vocabulary
 from kg.yamlfile import Located, load_yaml
@@ -114,9 +114,7 @@ class _ArticleMapper:
         self.slug = folder.name
         self.display = project.display(folder / MAPPING_FILE)
         self.vocabulary = vocabulary
-        self.graph = Graph()
-        for prefix, namespace in PREFIXES.items():
-            self.graph.bind(prefix, namespace)
+        self.graph = bind_prefixes(Graph())
         self.assertions = _Assertions()
         self.ids: dict[str, URIRef] = {}
         self.labels: dict[URIRef, str] = {}

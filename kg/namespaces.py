@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdflib import Namespace
+from rdflib import Graph, Namespace
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 #: Ontology terms (classes and properties).
@@ -44,6 +44,32 @@ PREFIXES: dict[str, Namespace] = {
     "article": ARTICLE,
     "graph": GRAPH,
 }
+
+
+#: The same prefixes as plain strings, as Oxigraph's ``prefixes=`` options take them.
+PREFIX_IRIS: dict[str, str] = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    """Bind the project's prefixes on ``graph`` (for its serialisations and prefixed names); return it."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, replace=True)
+    return graph
+
+
+def prefixed_name(iri: str) -> str | None:
+    """``iri`` as ``prefix:local`` with the project's prefixes, or None where none fits.
+
+    The local part may hold ``/`` (``graph:article/...``): the name is for people to read.
+
+    >>> prefixed_name("https://w3id.org/newskg/id/donetsk"), prefixed_name("urn:x")
+    ('id:donetsk', None)
+    """
+    for prefix, namespace in PREFIX_IRIS.items():
+        local = iri.removeprefix(namespace)
+        if local != iri and local and all(c.isalnum() or c in "-_./" for c in local):
+            return f"{prefix}:{local}"
+    return None
 
 
 def graph_for_article(slug: str):

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from kg.dataset import Manifest
 from kg.errors import QuerySyntaxError, UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIX_IRIS, prefixed_name
 from kg.querytext import declares_dataset
 
 QueryResult = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean
@@ -40,7 +40,7 @@ def run_query(
 
     :raises QuerySyntaxError: with the parser's message and position.
     """
-    options: dict = {"prefixes": {prefix: str(ns) for prefix, ns in PREFIXES.items()}, "base_iri": base_iri}
+    options: dict = {"prefixes": PREFIX_IRIS, "base_iri": base_iri}
     if default_graph_uris or named_graph_uris:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graph_uris]
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graph_uris]
@@ -94,16 +94,12 @@ def serialize_result(result: QueryResult, format_name: str) -> bytes:
         if syntax is None:
             choices = ", ".join(GRAPH_SYNTAXES)
             raise UnsupportedFormat(f"a graph result cannot be written as {format_name!r}; choose one of {choices}")
-        return ox.serialize(result, format=syntax.oxigraph, prefixes=_prefixes())
+        return ox.serialize(result, format=syntax.oxigraph, prefixes=PREFIX_IRIS)
     syntax = RESULTS_SYNTAXES.get(format_name)
     if syntax is None:
         choices = ", ".join(RESULTS_SYNTAXES)
         raise UnsupportedFormat(f"SELECT and ASK results cannot be written as {format_name!r}; choose one of {choices}")
     return result.serialize(format=syntax.oxigraph)
-
-
-def _prefixes() -> dict[str, str]:
-    return {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
 
 
 def format_table(result: QueryResult) -> str:
@@ -124,11 +120,7 @@ def _short(term) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        for prefix, namespace in PREFIXES.items():
-            local = term.value.removeprefix(str(namespace))
-            if local != term.value and local and all(c.isalnum() or c in "-_." for c in local):
-                return f"{prefix}:{local}"
-        return f"<{term.value}>"
+        return prefixed_name(term.value) or f"<{term.value}>"
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)

@@ -20,7 +20,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError
-from kg.namespaces import NKG, OA, PREFIXES, SCHEMA
+from kg.namespaces import NKG, OA, SCHEMA, bind_prefixes, prefixed_name
 
 Triple = tuple
 #: owlrl writes the inconsistencies it finds into the graph as resources of this type.
@@ -113,9 +113,7 @@ def apply_reasoning(ontology: Graph, asserted: list[Graph]) -> Closure:
     semantics.closure()
     _raise_on_inconsistency(work, given)
     everything_asserted = set(ontology).union(*(set(g) for g in asserted))
-    closure = Closure(Graph(), {})
-    for prefix, namespace in PREFIXES.items():
-        closure.inferred.bind(prefix, namespace)
+    closure = Closure(bind_prefixes(Graph()), {})
     for triple in work:
         if triple in given:
             continue
@@ -169,14 +167,8 @@ def _with_cause(message: str, work: Graph) -> str:
 
 def _shorten(message: str) -> str:
     """Write the IRIs in an owlrl message as prefixed names, for a one-line error."""
-    names = Graph()
-    for prefix, namespace in PREFIXES.items():
-        names.bind(prefix, namespace)
 
     def prefixed(match: re.Match) -> str:
-        try:
-            return names.namespace_manager.normalizeUri(URIRef(match[1] or match[2]))
-        except Exception:  # noqa: BLE001 - an IRI that no prefix covers stays as it is
-            return match[0]
+        return prefixed_name(match[1] or match[2]) or match[0]
 
     return re.sub(r"<(https?://[^>\s]+)>|(?<![<\w])(https?://[^\s,()'\"<>]+)", prefixed, message)

@@ -10,7 +10,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from kg.errors import KgError, ShapeViolationError
-from kg.namespaces import PREFIXES, SH
+from kg.namespaces import SH, bind_prefixes
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,7 @@ def validate_graph(shapes: Graph, ontology: Graph, data: Graph) -> list[Violatio
 
 
 def _violations(report: Graph) -> list[Violation]:
-    names = Graph()
-    for prefix, namespace in PREFIXES.items():
-        names.bind(prefix, namespace)
+    names = bind_prefixes(Graph())
 
     def name(term) -> str:
         return term.n3(names.namespace_manager) if term is not None else ""

@@ -59,7 +59,7 @@ import pyoxigraph as ox
 from kg import __version__
 from kg.errors import KgError, QuerySyntaxError
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
-from kg.namespaces import INFERRED_GRAPH, PREFIXES
+from kg.namespaces import INFERRED_GRAPH, PREFIX_IRIS
 from kg.query import QueryResult, result_kind, tidy_syntax_error
 from kg.querytext import declares_dataset, keywords_only
 from server.errors import (
@@ -105,7 +105,6 @@ _TOKENS = re.compile(
 _IRIREF = re.compile(r"[^<>\"{}|^`\\\x00-\x20]*")
 #: The keywords that end the prologue.
 _QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
-_PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
 
 
 def check_backend_url(url: str) -> str:
@@ -176,7 +175,7 @@ def add_prologue(query: str, base_iri: str | None) -> str:
     keywords = keywords_only(query)
     declared = {match[1] for match in _DECLARED_PREFIX.finditer(keywords)}
     prologue = [f"BASE <{base_iri}>"] if base_iri and not _BASE.search(keywords) else []
-    prologue += [f"PREFIX {prefix}: <{iri}>" for prefix, iri in _PREFIXES.items() if prefix not in declared]
+    prologue += [f"PREFIX {prefix}: <{iri}>" for prefix, iri in PREFIX_IRIS.items() if prefix not in declared]
     return " ".join([*prologue, query])
 
 
@@ -233,7 +232,7 @@ class Backend:
         """The kind of result of ``query`` ('solutions', 'boolean', 'graph'): parsed, with no file to open."""
         with _no_new_files():
             try:
-                result = self._checker.query(query, prefixes=_PREFIXES, base_iri=base_iri)
+                result = self._checker.query(query, prefixes=PREFIX_IRIS, base_iri=base_iri)
             except SyntaxError as error:
                 raise QuerySyntaxError(tidy_syntax_error(str(error))) from None
             except OSError:
@@ -268,7 +267,7 @@ class Backend:
         try:
             with _no_new_files():
                 rows = self._checker.query(
-                    f"{prologue} SELECT ?g {{ VALUES ?g {{ {graphs} }} }}", prefixes=_PREFIXES, base_iri=base_iri
+                    f"{prologue} SELECT ?g {{ VALUES ?g {{ {graphs} }} }}", prefixes=PREFIX_IRIS, base_iri=base_iri
                 )
                 iris = [row["g"].value for row in rows]
         except (SyntaxError, OSError):

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, render_template
 
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIX_IRIS
 
 bp = Blueprint("ui", __name__)
 
@@ -52,6 +52,6 @@ def index() -> str:
         "graph": [[name, s.extension] for name, s in GRAPH_SYNTAXES.items()],
     }
     examples = [asdict(e) for e in current_app.extensions["kg.examples"]]
-    prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+    prefixes = PREFIX_IRIS
     remote = current_app.extensions["kg.remote"]
     return render_template("index.html", examples=examples, formats=formats, prefixes=prefixes, remote=remote)

@@ -48,7 +48,7 @@ from kg.formats import (
     ResultsSyntax,
     rdf_syntax_from_extension,
 )
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIX_IRIS
 from kg.query import QueryResult, result_kind, run_query
 from server.errors import OutsideDatasetError, QueryAbortedError, QueryFailedError
 
@@ -57,7 +57,6 @@ _FRAME = struct.Struct("!II")
 #: Headroom above the time limit before the kernel's CPU limit ends a worker on its own.
 _CPU_GRACE = 2
 #: Prefix IRIs for Turtle and RDF/XML output, as ``kg query`` writes them.
-_PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
 #: File descriptors a backend worker may hold: its pipes and stderr, a connection, name resolution.
 _BACKEND_FILES = 64
 
@@ -227,7 +226,7 @@ def write_capped(
     if kind == "graph":
         triples = list(islice(result, limit + 1))
         truncated = len(triples) > limit
-        body = ox.serialize(triples[:limit], format=syntax.oxigraph, prefixes=_PREFIXES)
+        body = ox.serialize(triples[:limit], format=syntax.oxigraph, prefixes=PREFIX_IRIS)
         rows = min(len(triples), limit)
     elif kind == "boolean":
         body, rows, truncated = result.serialize(format=syntax.oxigraph), 1, False
