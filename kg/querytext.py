@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import re
 
-#: Strings, IRIs and comments: their text is data, not keywords. Matched left to right, so a
-#: ``#`` inside a string is part of the string, and a quote inside a comment part of the comment.
-_OPAQUE = re.compile(
+#: SPARQL's string literals, long and short.
+STRING_PATTERN = (
     r'''"""(?:[^"\\]|\\.|"(?!""))*"""'''
     r"""|'''(?:[^'\\]|\\.|'(?!''))*'''"""
     r'''|"(?:[^"\\\n\r]|\\.)*"'''
     r"""|'(?:[^'\\\n\r]|\\.)*'"""
-    r"""|<[^<>"{}|^`\\\x00-\x20]*>"""
-    r"""|\#[^\n\r]*""",
-    re.DOTALL,
 )
+#: An IRI between angle brackets (SPARQL's IRIREF).
+IRI_PATTERN = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
+#: A comment, to the end of the line.
+COMMENT_PATTERN = r"""\#[^\n\r]*"""
+#: Strings, IRIs and comments: their text is data, not keywords. Matched left to right, so a
+#: ``#`` inside a string is part of the string, and a quote inside a comment part of the comment.
+_OPAQUE = re.compile(f"{STRING_PATTERN}|{IRI_PATTERN}|{COMMENT_PATTERN}", re.DOTALL)
 
 #: The keyword, not a variable (``?service``), a prefixed or local name (``ex:service``, ``service:x``,
 #: ``ex:a-service``) or part of a longer word. A local name such as ``ex:a.service`` is refused too:

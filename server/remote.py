@@ -61,7 +61,7 @@ from kg.errors import KgError, QuerySyntaxError
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
 from kg.namespaces import INFERRED_GRAPH, PREFIX_IRIS
 from kg.query import QueryResult, result_kind, tidy_syntax_error
-from kg.querytext import declares_dataset, keywords_only
+from kg.querytext import COMMENT_PATTERN, IRI_PATTERN, STRING_PATTERN, declares_dataset, keywords_only
 from server.errors import (
     BackendError,
     BackendRefusedError,
@@ -91,12 +91,7 @@ _BASE = re.compile(r"(?<![\w:?$\-])BASE(?![\w:\-])", re.IGNORECASE)
 #: The tokens of a query, enough to find its prologue and its dataset clauses: strings, IRIs and
 #: comments whole (as ``kg.querytext`` reads them), words (keywords, names), any other character.
 _TOKENS = re.compile(
-    r'''"""(?:[^"\\]|\\.|"(?!""))*"""'''
-    r"""|'''(?:[^'\\]|\\.|'(?!''))*'''"""
-    r'''|"(?:[^"\\\n\r]|\\.)*"'''
-    r"""|'(?:[^'\\\n\r]|\\.)*'"""
-    r"""|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)"""
-    r"""|(?P<comment>\#[^\n\r]*)"""
+    f"{STRING_PATTERN}|(?P<iri>{IRI_PATTERN})|(?P<comment>{COMMENT_PATTERN})"
     r"""|(?P<word>(?:[^\s{}()<>"'\#,;*\\]|\\.)+)"""
     r"""|\S""",
     re.DOTALL,

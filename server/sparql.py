@@ -21,7 +21,7 @@ from kg.querytext import is_deterministic
 from server.cache import ResultCache
 from server.description import PREFIXES, describe_service
 from server.executor import Answer, Executor
-from server.protocol import find_syntax, negotiate, parse_request
+from server.protocol import choose_formats, parse_request
 from server.worker import QueryRequest
 
 bp = Blueprint("sparql", __name__)
@@ -129,11 +129,8 @@ def _content_type(media_type: str) -> str:
 
 
 def _service_description() -> Response:
-    format_param = request.args.get("format")
-    if format_param is not None:
-        syntax = find_syntax(format_param, GRAPH_SYNTAXES.values())
-    else:
-        syntax = negotiate(request.headers.get("Accept"), GRAPH_SYNTAXES.values())
+    _, graph_format = choose_formats(request.args.getlist("format"), request.headers.get("Accept"))
+    syntax = GRAPH_SYNTAXES.get(graph_format or "")
     if syntax is None:
         names = ", ".join(s.media_type for s in GRAPH_SYNTAXES.values())
         raise UnsupportedFormat(f"the service description is available as {names}")
