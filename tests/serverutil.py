@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 import requests
 
+from kg.namespaces import INFERRED_GRAPH
+
 W3C = Path(__file__).resolve().parent / "w3c"
 #: The W3C protocol tests' data, each file as the named graph its manifest names.
 W3C_GRAPHS = {
@@ -34,6 +36,24 @@ TEST_SETTINGS: dict[str, Any] = {
     "QUERY_WORKERS": 2,
     "GRAPHS": W3C_GRAPHS,
 }
+
+
+#: One triple that only the inferred graph holds (for the infer=false tests).
+ONLY_INFERRED = f"""SELECT ?s ?p ?o {{
+    GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }}
+    FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }}
+    FILTER(isIRI(?s) && isIRI(?o))
+}} ORDER BY ?s ?p ?o LIMIT 1"""
+
+
+def assert_stopped_at_the_limit(response: requests.Response, elapsed: float) -> None:
+    """The query ended with 503 and its one-line message, within the test limit plus a second."""
+    limit = TEST_SETTINGS["QUERY_TIMEOUT"]
+    assert response.status_code == 503
+    assert response.text == (
+        f"the query was stopped at the {limit} s time limit: narrow it down (LIMIT, more specific patterns)\n"
+    )
+    assert limit - 0.1 < elapsed < limit + 1
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 import requests
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
-from serverutil import TEST_SETTINGS, W3C_GRAPHS, endpoint_fixture, running_server  # noqa: F401 - a fixture
+from serverutil import ONLY_INFERRED, TEST_SETTINGS, W3C_GRAPHS, endpoint_fixture, running_server  # noqa: F401 - a fixture
 
 from kg.dataset import read_manifest
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
@@ -233,12 +233,7 @@ def test_service_description_states_the_owl_rl_regime_of_the_inferred_graph(endp
 
 
 def test_infer_false_leaves_out_the_inferred_graph(endpoint):
-    only_inferred = f"""SELECT ?s ?p ?o {{
-        GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }}
-        FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }}
-        FILTER(isIRI(?s) && isIRI(?o))
-    }} ORDER BY ?s ?p ?o LIMIT 1"""
-    row = get(endpoint, only_inferred).json()["results"]["bindings"][0]
+    row = get(endpoint, ONLY_INFERRED).json()["results"]["bindings"][0]
     ask = f"ASK {{ <{row['s']['value']}> <{row['p']['value']}> <{row['o']['value']}> }}"
     assert get(endpoint, ask).json()["boolean"] is True
     assert get(endpoint, ask, infer="false").json()["boolean"] is False
