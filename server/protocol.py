@@ -8,6 +8,7 @@ Formats come from the registries in ``kg.formats``; nothing here lists a media t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Protocol
 from urllib.parse import parse_qsl
 
@@ -170,6 +171,12 @@ def choose_formats(format_values: Sequence[str], accept: str | None) -> tuple[st
 
     :raises UnsupportedFormat: when no ``format`` value names a syntax, or no kind has an acceptable one.
     """
+    return _choose_formats(tuple(format_values), accept)
+
+
+@lru_cache(maxsize=256)
+def _choose_formats(format_values: tuple[str, ...], accept: str | None) -> tuple[str | None, str | None]:
+    """``choose_formats``, remembered: clients send the same few Accept headers again and again."""
     named = [
         (find_syntax(v, RESULTS_SYNTAXES.values()), find_syntax(v, GRAPH_SYNTAXES.values())) for v in format_values
     ]
