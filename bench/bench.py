@@ -34,6 +34,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,11 +69,20 @@ def wait_for(url: str, limit: float = 120) -> float:
     raise RuntimeError(f"{url} did not answer within {limit} s")
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running server: where to send queries, and its process (whose tree's CPU time is counted)."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
-def process(command: list[str], env: dict | None = None) -> Iterator[None]:
+def process(command: list[str], env: dict | None = None) -> Iterator[int]:
+    """Run ``command`` for the duration of the block; its process id."""
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
-        yield
+        yield child.pid
     finally:
         child.terminate()
         try:
@@ -83,35 +93,54 @@ def process(command: list[str], env: dict | None = None) -> Iterator[None]:
 
 
 @contextmanager
-def kg_serve(build_dir: Path, cache: bool) -> Iterator[str]:
+def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
     port = free_port()
     env = {**os.environ, "KG_SERVER_RESULT_CACHE_MB": "64" if cache else "0"}
     command = [sys.executable, "-m", "kg", "--build-dir", str(build_dir), "serve", "--port", str(port)]
-    with process(command, env):
+    with process(command, env) as pid:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/health")
-        yield base + "/sparql"
+        yield Server(base + "/sparql", pid)
 
 
 @contextmanager
-def oxigraph_serve(build_dir: Path) -> Iterator[str]:
+def oxigraph_serve(build_dir: Path) -> Iterator[Server]:
     oxigraph = str(Path(sys.executable).with_name("oxigraph"))
     port = free_port()
     with tempfile.TemporaryDirectory() as location:
         subprocess.run([oxigraph, "load", "--location", location, "--file", str(build_dir / "dataset.nq")], check=True)
         bind = f"127.0.0.1:{port}"
-        with process([oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]):
+        command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]
+        with process(command) as pid:
             wait_for(f"http://{bind}/query?query=ASK%7B%7D")
-            yield f"http://{bind}/query"
+            yield Server(f"http://{bind}/query", pid)
 
 
 @contextmanager
-def rdflib_endpoint(build_dir: Path, python: str) -> Iterator[str]:
+def rdflib_endpoint(build_dir: Path, python: str) -> Iterator[Server]:
     port = free_port()
-    with process([python, "-c", RDFLIB_APP, str(build_dir / "dataset.nq"), str(port)]):
+    with process([python, "-c", RDFLIB_APP, str(build_dir / "dataset.nq"), str(port)]) as pid:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url + "?query=ASK%7B%7D")
-        yield url
+        yield Server(url, pid)
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU time of process ``root`` and its live descendants, from /proc."""
+    ticks: dict[int, tuple[int, int]] = {}  # pid -> (parent, ticks)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile
+                continue
+            ticks[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, total = {root}, 0
+    for pid in sorted(ticks):  # children have larger ids than their parents, but for wrapped ids
+        if pid in tree or ticks[pid][0] in tree:
+            tree.add(pid)
+            total += ticks[pid][1]
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def check_answers(url: str) -> None:
@@ -137,8 +166,9 @@ def health_path(url: str) -> list[str]:
     return [urllib.parse.urlsplit(url).path.removesuffix("/sparql") + "/health"]
 
 
-def run_wrk(url: str, connections: int, duration: int, paths: list[str]) -> dict[str, float]:
-    """wrk requesting ``paths`` in turn."""
+def run_wrk(server: Server, connections: int, duration: int, paths: list[str]) -> dict[str, float]:
+    """wrk requesting ``paths`` in turn from ``server``; with the server's CPU time per request."""
+    url = server.url
     script = "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
     script += """local i = 0
 request = function()
@@ -150,11 +180,15 @@ end
         lua.write(script)
     threads = min(connections, 2)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", lua.name, url]
+    cpu_before = cpu_seconds(server.pid)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server.pid) - cpu_before
     os.unlink(lua.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    requests = int(re.search(r"(\d+) requests in", output)[1])
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "cpu_us": cpu / max(requests, 1) * 1e6,
         "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)[1]),
         "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)[1]),
         "errors": int(errors[1]) if errors else 0,
@@ -208,23 +242,27 @@ def main() -> int:
     left_out = f" (left out: {', '.join(args.exclude)})" if args.exclude else ""
     print(f"{len(QUERIES)} competency queries{left_out}; wrk {args.duration} s per run; {os.cpu_count()} cores")
     print(f"in-process pyoxigraph (run_query + JSON): median {in_process(args.build_dir):.2f} ms per query\n")
-    print("| server | req/s, 8 clients | p50 ms, 8 clients | p99 ms, 8 clients | p50 ms, 1 client | errors |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| server | req/s, 8 clients | p50 ms, 8 clients | p99 ms, 8 clients | p50 ms, 1 client"
+        " | server CPU us/request, 8 clients | errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, start in servers.items():
-        with start() as url:
-            check_answers(url)
-            rows = {name: query_paths(url)}
+        with start() as server:
+            check_answers(server.url)
+            rows = {name: query_paths(server.url)}
             if name == "kg serve, cache off":
-                rows["kg serve, /health (no query)"] = health_path(url)
+                rows["kg serve, /health (no query)"] = health_path(server.url)
             for row_name, paths in rows.items():
-                print_row(row_name, run_wrk(url, 8, args.duration, paths), run_wrk(url, 1, args.duration, paths))
+                eight, one = run_wrk(server, 8, args.duration, paths), run_wrk(server, 1, args.duration, paths)
+                print_row(row_name, eight, one)
     return 0
 
 
 def print_row(name: str, eight: dict[str, float], one: dict[str, float]) -> None:
     errors = eight["errors"] + one["errors"]
     row = f"| {name} | {eight['rps']:.0f} | {eight['p50_ms']:.2f} | {eight['p99_ms']:.2f} | {one['p50_ms']:.2f} |"
-    print(f"{row} {errors} |", flush=True)
+    print(f"{row} {eight['cpu_us']:.0f} | {errors} |", flush=True)
 
 
 def per_query(build_dir: Path, duration: int, repeat: int) -> int:
@@ -235,31 +273,40 @@ def per_query(build_dir: Path, duration: int, repeat: int) -> int:
     ``repeat`` runs, each on new connections, is kept.
     """
 
-    def rate(url: str, paths: list[str]) -> float:
-        return statistics.median(run_wrk(url, 8, duration, paths)["rps"] for _ in range(repeat))
+    def rate(server: Server, paths: list[str]) -> dict[str, float]:
+        runs = [run_wrk(server, 8, duration, paths) for _ in range(repeat)]
+        return {key: statistics.median(run[key] for run in runs) for key in ("rps", "cpu_us")}
 
     rates: dict[str, dict[str, float]] = {}
     for name, start in (
         ("kg", lambda: kg_serve(build_dir, cache=False)),
         ("oxigraph", lambda: oxigraph_serve(build_dir)),
     ):
-        with start() as url:
-            check_answers(url)
+        with start() as server:
+            check_answers(server.url)
             for query in QUERIES:
-                rates.setdefault(query.stem, {})[name] = rate(url, query_paths(url, [query]))
+                rates.setdefault(query.stem, {})[name] = rate(server, query_paths(server.url, [query]))
             if name == "kg":
-                floor = rate(url, health_path(url))
+                floor = rate(server, health_path(server.url))
     print(f"each query alone, wrk 8 clients {duration} s, median of {repeat}; {os.cpu_count()} cores\n")
-    print("| query | kg serve, cache off, req/s | oxigraph serve-read-only, req/s | ratio |")
-    print("|---|---:|---:|---:|")
-    for stem, rate in rates.items():
-        print(f"| {stem} | {rate['kg']:.0f} | {rate['oxigraph']:.0f} | {rate['kg'] / rate['oxigraph']:.2f} |")
-    ratios = [rate["kg"] / rate["oxigraph"] for rate in rates.values()]
-    print(f"\nlowest ratio {min(ratios):.2f}, median {statistics.median(ratios):.2f}")
-    above = [stem for stem, rate in rates.items() if rate["oxigraph"] / 2 > floor]
     print(
-        f"kg serve answers /health, which runs no query, at {floor:.0f} req/s; half of Oxigraph's rate is above"
-        f" that on {len(above)} of {len(rates)} queries: {', '.join(above) or 'none'}"
+        "| query | kg serve, cache off, req/s | CPU us/request"
+        " | oxigraph serve-read-only, req/s | CPU us/request | ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for stem, rate in rates.items():
+        kg, oxigraph = rate["kg"], rate["oxigraph"]
+        print(
+            f"| {stem} | {kg['rps']:.0f} | {kg['cpu_us']:.0f} | {oxigraph['rps']:.0f} | {oxigraph['cpu_us']:.0f} |"
+            f" {kg['rps'] / oxigraph['rps']:.2f} |"
+        )
+    ratios = [rate["kg"]["rps"] / rate["oxigraph"]["rps"] for rate in rates.values()]
+    print(f"\nlowest ratio {min(ratios):.2f}, median {statistics.median(ratios):.2f}")
+    above = [stem for stem, rate in rates.items() if rate["oxigraph"]["rps"] / 2 > floor["rps"]]
+    print(
+        f"kg serve answers /health, which runs no query, at {floor['rps']:.0f} req/s ({floor['cpu_us']:.0f} us CPU"
+        f" per request); half of Oxigraph's rate is above that on {len(above)} of {len(rates)} queries:"
+        f" {', '.join(above) or 'none'}"
     )
     return 0
 
