@@ -32,14 +32,31 @@ from server.worker import served_manifest
 _LIMIT_REQUEST_LINE = 8190
 _LIMIT_REQUEST_FIELD_SIZE = 8190
 _LIMIT_REQUEST_FIELDS = 50
+#: Requests served on one connection before it is closed: a 2 % cost for reconnecting, measured
+#: against up to a halving of throughput when connections cling to one HTTP process (bench/README.md).
+_REQUESTS_PER_CONNECTION = 50
 
 
-class ThreadWorker400(ThreadWorker):
-    """Gunicorn's threaded worker, answering too long or too many headers with 400, as for other bad input.
+class EndpointWorker(ThreadWorker):
+    """Gunicorn's threaded worker, with two changes.
 
-    Gunicorn answers them with 431 (RFC 6585); the endpoint's rule is one status for malformed
-    requests, and clients treat 400 as "fix the request".
+    Too long or too many headers get 400, as other bad input does: gunicorn answers them with 431
+    (RFC 6585), but the endpoint's rule is one status for malformed requests, and clients treat 400
+    as "fix the request".
+
+    A connection is closed (``Connection: close``) after ``_REQUESTS_PER_CONNECTION`` requests, as
+    nginx and Apache do (``keepalive_requests``, ``MaxKeepAliveRequests``). The HTTP processes
+    share one listening socket, and which of them accepts a connection is settled once: without
+    this, a few long-lived connections (a proxy's, a load generator's) may all land on one process
+    and leave the others idle, halving throughput. A client that reconnects lands on whichever
+    process is free to accept first, so the load evens out.
     """
+
+    def handle_request(self, req, conn):
+        conn.requests_served = getattr(conn, "requests_served", 0) + 1
+        if conn.requests_served >= _REQUESTS_PER_CONNECTION:
+            req.force_close()
+        return super().handle_request(req, conn)
 
     def handle_error(self, req, client, addr, exc):
         if isinstance(exc, LimitRequestHeaders):
@@ -98,7 +115,7 @@ def serve(
     options = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": settings["HTTP_WORKERS"],
-        "worker_class": "server.run.ThreadWorker400",
+        "worker_class": "server.run.EndpointWorker",
         "threads": settings["THREADS"],
         # Gunicorn's own watchdog, for a worker whose main loop hangs; queries have their own limit.
         "timeout": max(30, int(timeout * 3)),

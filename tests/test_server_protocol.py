@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import re
 import subprocess
@@ -374,3 +375,20 @@ def test_kg_serve_on_a_taken_port_fails_in_one_line(endpoint, project):
     assert result.stderr == (
         f"kg: error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --host or --port\n"
     )
+
+
+def test_a_connection_is_closed_after_fifty_requests_so_that_clients_spread_over_the_http_processes(endpoint):
+    host, port = endpoint.url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    answers = []
+    for _ in range(50):
+        connection.request("GET", "/sparql?query=ASK%7B%7D", headers={"Accept": "application/sparql-results+json"})
+        response = connection.getresponse()
+        answers.append((response.status, response.read(), response.getheader("Connection")))
+    assert answers == [(200, b'{"head":{},"boolean":true}', "keep-alive")] * 49 + [
+        (200, b'{"head":{},"boolean":true}', "close")
+    ]
+    assert connection.sock is None  # http.client closed its end on "Connection: close"
+    connection.request("GET", "/health")  # and a new request opens a new connection
+    assert connection.getresponse().status == 200
+    connection.close()
