@@ -23,8 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        project = Project.at(args.project, args.build_dir)
-        return args.command(project, args)
+        return args.command(_project(args), args)
     except KgError as error:
         print(f"kg: error: {error}", file=sys.stderr)
         return error.exit_code
@@ -33,6 +32,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (kg query ... | head): not a failure of kg
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _project(args: argparse.Namespace) -> Project | None:
+    """The project folder; None for ``kg serve`` in front of a backend, which reads nothing from one.
+
+    :raises KgError: when the folder is not a project and the command needs one.
+    """
+    try:
+        return Project.at(args.project, args.build_dir)
+    except KgError:
+        if args.command is cmd_serve and _backend(args):
+            return None
+        raise
+
+
+def _backend(args: argparse.Namespace) -> str | None:
+    """The backend ``kg serve`` fronts: ``--backend``, or the ``BACKEND`` setting."""
+    from server.settings import load_settings  # Flask loads only for `kg serve`
+
+    return args.backend or load_settings()["BACKEND"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -230,17 +249,18 @@ def cmd_publish(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(project: Project, args: argparse.Namespace) -> int:
-    from server.settings import ENV_PREFIX, load_settings  # Flask loads only for `kg serve`
+def cmd_serve(project: Project | None, args: argparse.Namespace) -> int:
+    """Serve the build (built first if needed), or, with a backend, front it; then no project is needed."""
+    from server.settings import ENV_PREFIX  # Flask loads only for `kg serve`
 
     config: dict = {}
     if args.backend:
         config["BACKEND"] = args.backend
     if args.graph:
         config["GRAPHS"] = {iri: str(Path(file).resolve()) for iri, file in args.graph}
-    if f"{ENV_PREFIX}_EXAMPLES_DIR" not in os.environ:  # the query page's examples: this project's questions
+    if project is not None and f"{ENV_PREFIX}_EXAMPLES_DIR" not in os.environ:  # the page's examples
         config["EXAMPLES_DIR"] = str(project.root / "tests" / "competency")
-    if not load_settings(config)["BACKEND"]:  # a remote backend needs no build
+    if project is not None and not _backend(args):  # a remote backend needs no build
         from kg.build import build
 
         report = build(project)
@@ -248,7 +268,8 @@ def cmd_serve(project: Project, args: argparse.Namespace) -> int:
             print(f"kg: built {len(report.manifest.articles)} article(s)")
     from server.run import serve
 
-    return serve(project.build_dir, host=args.host, port=args.port, config=config)
+    build_dir = None if project is None else project.build_dir
+    return serve(build_dir, host=args.host, port=args.port, config=config)
 
 
 if __name__ == "__main__":

@@ -80,10 +80,13 @@ def running_server(
 ) -> Iterator[Server]:
     """``kg serve --port 0`` on the project's build, configured through ``KG_SERVER_*`` variables.
 
-    ``args`` go after ``serve``'s own (``--backend URL``, ``--graph IRI=FILE`` ...).
+    ``args`` go after ``serve``'s own (``--backend URL``, ``--graph IRI=FILE`` ...). With no
+    ``project``, kg runs in the log's folder and is told of no project folder.
     """
     env = {**os.environ, **{f"KG_SERVER_{key}": json.dumps(value) for key, value in settings.items()}}
-    command = [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir)]
+    command = [sys.executable, "-m", "kg"]
+    if project is not None:
+        command += ["--project", str(project.root), "--build-dir", str(project.build_dir)]
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
@@ -92,6 +95,7 @@ def running_server(
             stderr=stderr,
             text=True,
             env=env,
+            cwd=log.parent,
             start_new_session=True,  # its own process group: the teardown can end every process of it
         )
     try:

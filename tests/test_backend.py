@@ -191,6 +191,14 @@ def test_kg_serve_backend_builds_nothing(fronted, no_build):
     assert "Traceback" not in fronted.log_text()
 
 
+def test_kg_serve_backend_needs_no_project_folder(published, tmp_path):
+    with running_server(None, tmp_path / "server.log", SETTINGS, ["--backend", f"{published}/query"]) as server:
+        assert get(server, "ASK { ?s ?p ?o }").json() == {"head": {}, "boolean": True}
+        page = requests.get(server.url, timeout=10)
+        assert (page.status_code, page.text.count('"name": "')) == (200, 0)  # no project: no example questions
+    assert [path.name for path in tmp_path.iterdir()] == ["server.log"]
+
+
 @pytest.mark.parametrize("question", COMPETENCY, ids=lambda p: p.stem)
 def test_every_competency_question_is_answered_as_by_the_local_endpoint(fronted, local, question):
     query = question.read_text(encoding="utf-8")
