@@ -38,6 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from proctree import cpu_seconds, descendants  # noqa: E402 - the tests' /proc helpers, after the path is set
+
 QUERIES: list[Path] = []  # the mix: tests/competency/*.rq, less --exclude
 ACCEPT = "application/sparql-results+json"
 RDFLIB_APP = """
@@ -125,24 +128,6 @@ def rdflib_endpoint(build_dir: Path, python: str) -> Iterator[Server]:
         yield Server(url, pid)
 
 
-def cpu_seconds(root: int) -> float:
-    """User + system CPU time of process ``root`` and its live descendants, from /proc."""
-    ticks: dict[int, tuple[int, int]] = {}  # pid -> (parent, ticks)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:  # ended meanwhile
-                continue
-            ticks[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-    tree, total = {root}, 0
-    for pid in sorted(ticks):  # children have larger ids than their parents, but for wrapped ids
-        if pid in tree or ticks[pid][0] in tree:
-            tree.add(pid)
-            total += ticks[pid][1]
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def check_answers(url: str) -> None:
     """Every query answers 200 (so that wrk measures answers, not errors)."""
     for path in QUERIES:
@@ -180,9 +165,10 @@ end
         lua.write(script)
     threads = min(connections, 2)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", lua.name, url]
-    cpu_before = cpu_seconds(server.pid)
+    processes = [server.pid, *descendants(server.pid)]
+    cpu_before = cpu_seconds(processes)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    cpu = cpu_seconds(server.pid) - cpu_before
+    cpu = cpu_seconds(processes) - cpu_before
     os.unlink(lua.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     requests = int(re.search(r"(\d+) requests in", output)[1])

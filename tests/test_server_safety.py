@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from serverutil import TEST_SETTINGS, assert_stopped_at_the_limit, cpu_seconds, descendants, endpoint_fixture  # noqa: F401 - a fixture
+from proctree import cpu_seconds, descendants
+from serverutil import TEST_SETTINGS, assert_stopped_at_the_limit, endpoint_fixture  # noqa: F401 - a fixture
 
 from server.errors import OutsideDatasetError
 from server.executor import Executor, worker_command
