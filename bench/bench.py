@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from proctree import cpu_seconds, descendants  # noqa: E402 - the tests' /proc helpers, after the path is set
 
-QUERIES: list[Path] = []  # the mix: tests/competency/*.rq, less --exclude
+QUERIES: list[Path] = []  # the mix: queries/*.rq, less --exclude
 ACCEPT = "application/sparql-results+json"
 RDFLIB_APP = """
 import sys, uvicorn
@@ -213,7 +213,7 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=1, help="with --per-query: runs per query, median kept")
     args = parser.parse_args()
-    QUERIES.extend(p for p in sorted((ROOT / "tests" / "competency").glob("*.rq")) if p.stem not in args.exclude)
+    QUERIES.extend(p for p in sorted((ROOT / "queries").glob("*.rq")) if p.stem not in args.exclude)
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
     servers = {

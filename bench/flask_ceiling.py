@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     args = parser.parse_args()
-    QUERIES.extend(sorted((ROOT / "tests" / "competency").glob("*.rq")))
+    QUERIES.extend(sorted((ROOT / "queries").glob("*.rq")))
     servers: dict[str, Callable[[], AbstractContextManager[Server]]] = {
         "gunicorn": lambda: ceiling_app("gunicorn", args.build_dir)
     }

@@ -259,7 +259,7 @@ def cmd_serve(project: Project | None, args: argparse.Namespace) -> int:
     if args.graph:
         config["GRAPHS"] = {iri: str(Path(file).resolve()) for iri, file in args.graph}
     if project is not None and f"{ENV_PREFIX}_EXAMPLES_DIR" not in os.environ:  # the page's examples
-        config["EXAMPLES_DIR"] = str(project.root / "tests" / "competency")
+        config["EXAMPLES_DIR"] = str(project.root / "queries")
     if project is not None and not _backend(args):  # a remote backend needs no build
         from kg.build import build
 

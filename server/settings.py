@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
     #: Extra named graphs served beside the build: {graph IRI: RDF file} (``kg serve --graph IRI=FILE``).
     "GRAPHS": {},
     #: Folder of example queries (``NN-name.rq``, first line ``# question``) for the query page; None
-    #: for none. ``kg serve`` passes the project's ``tests/competency``.
+    #: for none. ``kg serve`` passes the project's ``queries``.
     "EXAMPLES_DIR": None,
     #: URL of a remote SPARQL 1.1 query endpoint that answers the queries instead of the local build
     #: (``kg serve --backend URL``; see ``server.remote``). No build is read, GRAPHS must be empty, and

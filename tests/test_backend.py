@@ -43,7 +43,7 @@ pytestmark = pytest.mark.slow
 LIMIT = TEST_SETTINGS["QUERY_TIMEOUT"]
 #: The test limits, without the W3C graphs: the backend holds the build's graphs only.
 SETTINGS = {key: value for key, value in TEST_SETTINGS.items() if key != "GRAPHS"}
-COMPETENCY = sorted((Path(__file__).parent / "competency").glob("*.rq"))
+COMPETENCY = sorted((Path(__file__).resolve().parent.parent / "queries").glob("*.rq"))
 #: Minutes of work for any store: a regex over every pair of triples.
 SLOW = 'SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f FILTER(REGEX(CONCAT(STR(?c), STR(?f)), "^(a|aa)+b$")) }'
 COUNT_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"

@@ -39,7 +39,7 @@ from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.query import run_query
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPETENCY = Path(__file__).parent / "competency"
+COMPETENCY = Path(__file__).resolve().parent.parent / "queries"
 ID = Namespace("https://w3id.org/newskg/id/")
 NKG = Namespace("https://w3id.org/newskg/ontology#")
 RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
@@ -415,7 +415,7 @@ CURL_EXAMPLES = [
     CurlExample(
         "select-file-post-direct-accept-tsv",
         f"curl {README_ADDRESS}/sparql -H 'Content-Type: application/sparql-query' "
-        "-H 'Accept: text/tab-separated-values' --data-binary @tests/competency/13-alaska-summit.rq",
+        "-H 'Accept: text/tab-separated-values' --data-binary @queries/13-alaska-summit.rq",
         200,
         "text/tab-separated-values; charset=utf-8",
         body=COMPETENCY / "13-alaska-summit.tsv",
@@ -423,7 +423,7 @@ CURL_EXAMPLES = [
     CurlExample(
         "select-file-compressed-format-tsv",
         f"curl --compressed -G {README_ADDRESS}/sparql "
-        "--data-urlencode query@tests/competency/35-background-knowledge.rq -d format=tsv",
+        "--data-urlencode query@queries/35-background-knowledge.rq -d format=tsv",
         200,
         "text/tab-separated-values; charset=utf-8",
         body=COMPETENCY / "35-background-knowledge.tsv",

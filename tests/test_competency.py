@@ -1,4 +1,4 @@
-"""The competency questions: each tests/competency/NN-name.rq against its exact expected answer.
+"""The competency questions: each queries/NN-name.rq against its exact expected answer.
 
 SELECT answers are SPARQL TSV (``.tsv``), ASK answers ``true``/``false`` (``.txt``). The same files
 are the example queries of the README and of the query page.
@@ -12,7 +12,7 @@ import pytest
 
 from kg.query import run_query, serialize_result
 
-QUESTIONS = sorted((Path(__file__).parent / "competency").glob("*.rq"))
+QUESTIONS = sorted((Path(__file__).resolve().parent.parent / "queries").glob("*.rq"))
 
 
 def expected_answer(question: Path) -> str:

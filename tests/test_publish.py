@@ -86,7 +86,7 @@ def test_the_url_must_be_http(project, built):
     )
 
 
-QUESTIONS = sorted((Path(__file__).parent / "competency").glob("*.rq"))
+QUESTIONS = sorted((Path(__file__).resolve().parent.parent / "queries").glob("*.rq"))
 
 
 @pytest.fixture(scope="module")

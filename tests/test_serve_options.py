@@ -99,7 +99,7 @@ def test_extra_graphs_cannot_be_served_beside_a_backend(project, tmp_path):
 
 
 def test_the_query_pages_examples_are_the_projects_own(fixture_project, tmp_path):
-    """A project without ``tests/competency`` offers no examples, whichever folder the code lives in."""
+    """A project without ``queries/`` offers no examples, whichever folder the code lives in."""
     project = fixture_project()
     with running_server(project, tmp_path / "server.log", SETTINGS) as server:
         page = requests.get(server.url, timeout=10).text

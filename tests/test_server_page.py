@@ -19,7 +19,7 @@ from tools import require
 
 pytestmark = pytest.mark.slow
 
-COMPETENCY = Path(__file__).parent / "competency"
+COMPETENCY = Path(__file__).resolve().parent.parent / "queries"
 
 
 def chromium() -> str | None:

@@ -24,7 +24,7 @@ from server.ui import load_examples
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID_TRIPLES = URIRef("http://rdfs.org/ns/void#triples")
-COMPETENCY = sorted((Path(__file__).parent / "competency").glob("*.rq"))
+COMPETENCY = sorted((Path(__file__).resolve().parent.parent / "queries").glob("*.rq"))
 DATA1 = "http://kasei.us/2009/09/sparql/data/data1.rdf"
 DATA3 = "http://kasei.us/2009/09/sparql/data/data3.rdf"
 SELECT = "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label LIMIT 5"

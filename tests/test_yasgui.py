@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 SITE = Path(__file__).parent / "yasgui"
 YASGUI_JS = SITE / "node_modules" / "@zazuko" / "yasgui" / "build" / "yasgui.min.js"
 NPM_HINT = "install YASGUI: npm install --prefix tests/yasgui --ignore-scripts --no-audit --no-fund"
-COMPETENCY = Path(__file__).parent / "competency"
+COMPETENCY = Path(__file__).resolve().parent.parent / "queries"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 CONSTRUCT = (
     "CONSTRUCT WHERE { <https://w3id.org/newskg/id/alaska-summit> <https://w3id.org/newskg/ontology#hostedBy> ?host }"
