@@ -37,9 +37,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.proctree import cpu_seconds, descendants
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from proctree import cpu_seconds, descendants  # noqa: E402 - the tests' /proc helpers, after the path is set
 
 QUERIES: list[Path] = []  # the mix: queries/*.rq, less --exclude
 ACCEPT = "application/sparql-results+json"

@@ -1,6 +1,6 @@
 """Start the real endpoint (``kg serve``) as a subprocess on a free port, for tests to talk HTTP to it.
 
-The server prints its URL once gunicorn listens (port 0 lets the kernel pick a free port, so
+The server prints its URLs as it starts to listen (port 0 lets the kernel pick a free port, so
 two test runs never collide); it is ready when ``/health`` says so.
 """
 
@@ -128,7 +128,7 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path, limit: f
 
 
 def stop(process: subprocess.Popen) -> None:
-    """SIGTERM (gunicorn's graceful stop), then SIGKILL for whatever of its process group is left."""
+    """SIGTERM (a graceful stop), then SIGKILL for whatever of its process group is left."""
     process.terminate()
     try:
         process.wait(timeout=15)

@@ -36,7 +36,7 @@ from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from kg.project import Project
 from server.errors import OutsideDatasetError
 from server.executor import Executor, backend_worker_command
-from server.worker import QueryRequest
+from server.frames import QueryRequest
 
 pytestmark = pytest.mark.slow
 
@@ -332,7 +332,12 @@ def test_service_is_refused_with_400_and_nothing_is_asked(fronted, fake):
 def test_a_backend_worker_cannot_call_a_service_while_it_checks_a_query(fake):
     """Past the HTTP layer's check: an ASK is evaluated on an empty store when checked, with no file to open."""
     executor = Executor(
-        backend_worker_command(f"{fake.url}sparql", 512), size=1, time_limit=10, row_limit=10, memory_limit_mb=512
+        backend_worker_command(f"{fake.url}sparql", 512),
+        size=1,
+        time_limit=10,
+        row_limit=10,
+        byte_limit=1 << 20,
+        memory_limit_mb=512,
     )
     before = len(fake.received)
     try:

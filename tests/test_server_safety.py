@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from proctree import cpu_seconds, descendants
 from serverutil import TEST_SETTINGS, assert_stopped_at_the_limit, endpoint_fixture  # noqa: F401 - a fixture
 
 from server.errors import OutsideDatasetError
 from server.executor import Executor, worker_command
-from server.worker import QueryRequest
+from server.frames import QueryRequest
+from server.proctree import cpu_seconds, descendants
 
 LIMIT = TEST_SETTINGS["QUERY_TIMEOUT"]
 CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -97,7 +97,12 @@ def test_from_names_only_graphs_of_the_dataset(endpoint, listener, tmp_path):
 def test_a_worker_cannot_open_a_connection_even_when_asked_directly(project, built, listener):
     """Past the HTTP layer's check, the worker itself cannot open a socket (no file descriptor left)."""
     executor = Executor(
-        worker_command(project.build_dir, {}, 512), size=1, time_limit=10, row_limit=10, memory_limit_mb=512
+        worker_command(project.build_dir, {}, 512),
+        size=1,
+        time_limit=10,
+        row_limit=10,
+        byte_limit=1 << 20,
+        memory_limit_mb=512,
     )
     try:
         with pytest.raises(OutsideDatasetError, match="tried to open a file or a connection"):
@@ -148,7 +153,8 @@ def test_memory_is_bounded(endpoint):
     assert response.status_code == 503
     assert response.text == "the query was stopped: it needed more than the 512 MiB memory limit\n"
     assert time.monotonic() - started < LIMIT + 1
-    assert get(endpoint, "ASK { ?s ?p ?o }").status_code == 200
+    after = get(endpoint, "ASK { ?s ?p ?o }")
+    assert after.status_code == 200, after.text
 
 
 def test_results_are_cut_at_the_row_limit_with_an_explicit_signal(endpoint):
@@ -221,21 +227,30 @@ def raw_http(endpoint, request: bytes) -> tuple[int, bytes]:
 
 
 @pytest.mark.parametrize(
-    ("request_bytes", "status"),
+    ("request_bytes", "status", "body"),
     [
-        (b"GET /sparql HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\nConnection: close\r\n\r\n", 400),
-        (b"GET /sparql HTTP/1.1\r\nHost: x\r\n" + b"X-Many: 1\r\n" * 200 + b"Connection: close\r\n\r\n", 400),
-        (b"GET /sparql HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\nConnection: close\r\n\r\n", 400),
-        (b"GET /sparql HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\nConnection: close\r\n\r\n", 400),
-        (b"GET /sparql?query=" + b"a" * 10_000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 414),
-        (b"GET /sparql HTTP/1.1\r\nHost: x\r\nAccept: " + b"a/b;q=0.1," * 700 + b"\r\nConnection: close\r\n\r\n", 406),
+        # Refused by hyper, granian's HTTP parser, before the endpoint sees them: its status, no body.
+        # Too long or too many headers are 431 (RFC 6585, Request Header Fields Too Large): a
+        # status that says which part of the request to shorten, where 400 would not.
+        (b"GET /sparql HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n", 431, b""),
+        (b"GET /sparql HTTP/1.1\r\nHost: x\r\n" + b"X-Many: 1\r\n" * 200 + b"\r\n", 431, b""),
+        (b"GET /sparql HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\n\r\n", 400, b""),
+        (b"GET /sparql HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n", 400, b""),
+        (b"GET /sparql?query=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, b""),
+        (b"GARBAGE\r\n\r\n", 400, b""),
+        # Read by the endpoint: one line of text.
+        (
+            b"GET /sparql HTTP/1.1\r\nHost: x\r\nAccept: " + b"a/b;q=0.1," * 700 + b"\r\nConnection: close\r\n\r\n",
+            406,
+            b"no acceptable format: SELECT and ASK give application/sparql-results+json, application/sparql-results+xml,"
+            b" text/csv, text/tab-separated-values; CONSTRUCT and DESCRIBE give text/turtle, application/n-triples,"
+            b" application/rdf+xml, application/ld+json\n",
+        ),
     ],
-    ids=["huge header", "too many headers", "NUL in a header", "space in a name", "huge URL", "long Accept"],
+    ids=["huge header", "too many headers", "NUL in a header", "space in a name", "huge URL", "garbage", "long Accept"],
 )
-def test_absurd_requests_get_a_client_error(endpoint, request_bytes, status):
-    code, body = raw_http(endpoint, request_bytes)
-    assert code == status
-    assert b"Traceback" not in body and b"/work" not in body
+def test_absurd_requests_get_a_client_error(endpoint, request_bytes, status, body):
+    assert raw_http(endpoint, request_bytes) == (status, body)
 
 
 def test_no_error_body_carries_a_stack_trace_or_a_path(endpoint):
