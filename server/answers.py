@@ -51,15 +51,16 @@ def write_answer(
     :param kind: 'solutions', 'boolean' or 'graph'.
     :param result: live results: Oxigraph's own, or parsed from a backend's answer as it arrives; a
         graph may be any iterable of triples. Reading stops after ``row_limit`` + 1 rows, or once
-        the rows read hold more than twice ``byte_limit`` bytes.
+        the rows read hold a quarter more than ``byte_limit`` bytes.
     :raises UnsupportedFormat: when the client accepts no syntax for this kind of result.
     """
     syntax = output_syntax(kind, request)
     if kind == "boolean":
         return Answered(kind, syntax.name, 1, False), result.serialize(format=syntax.oxigraph)
-    # Read twice the byte limit: the rows are measured as N-Triples or TSV, which the negotiated
-    # syntax may write shorter (Turtle's prefixes, CSV's plain values); ``_fit`` then cuts exactly.
-    read_limit = 2 * byte_limit
+    # Read a quarter more than the byte limit: the rows are measured as N-Triples or TSV, which the
+    # negotiated syntax may write shorter (Turtle's prefixes, CSV's plain values); ``_fit`` then cuts
+    # exactly. More would cost memory in the worker: the rows are held a few times while rewritten.
+    read_limit = byte_limit + byte_limit // 4
     if kind == "graph":
         triples, cut = _read_triples(result, row_limit, read_limit)
         body, rows, cut_again = _fit(triples, byte_limit, lambda part: _serialize_triples(part, syntax))
@@ -136,16 +137,14 @@ class _LineSink:
     def __init__(self, lines: int, size: int) -> None:
         self.max_lines = lines
         self.max_size = size
-        self.chunks: list[bytes] = []
+        self.data = bytearray()
         self.seen_lines = 0
-        self.seen_bytes = 0
         self.full = False
 
     def write(self, data: bytes) -> int:
-        self.chunks.append(bytes(data))
+        self.data += data
         self.seen_lines += data.count(b"\n")
-        self.seen_bytes += len(data)
-        if self.seen_lines > self.max_lines or self.seen_bytes > self.max_size:
+        if self.seen_lines > self.max_lines or len(self.data) > self.max_size:
             self.full = True
             raise self.FullError
         return len(data)
@@ -155,7 +154,8 @@ class _LineSink:
 
     def lines(self) -> list[bytes]:
         """The whole lines written, at most ``lines`` of them: a line cut by the stop is dropped."""
-        lines = b"".join(self.chunks).splitlines(keepends=True)
+        lines = bytes(self.data).splitlines(keepends=True)
+        self.data = bytearray()
         if lines and not lines[-1].endswith(b"\n"):
             lines.pop()
         return lines[: self.max_lines]

@@ -45,14 +45,19 @@ from server.worker import PARENT_VARIABLE
 
 log = logging.getLogger(__name__)
 
-#: Answers longer than this (bytes) go to a temporary file rather than memory.
-SPOOL_BYTES = 256 * 1024
+#: Answers longer than this (bytes) go to a temporary file rather than memory: an answer in memory
+#: stays there until its client has read it, however slowly (``server.front``).
+SPOOL_BYTES = 64 * 1024
 #: How long a new worker may take to load the dataset and say it is ready.
 _STARTUP_LIMIT = 60.0
 #: Pauses between attempts to start a worker after a failed start (the last one repeats).
 _RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0)
 #: How often the supervisor looks at the idle workers when nothing wakes it, in seconds.
 _WATCH_INTERVAL = 1.0
+#: The niceness of a worker whose query runs past ``slow`` seconds: about a tenth of the CPU a
+#: worker at the default niceness gets, when both want it. Light queries and the HTTP processes
+#: keep the CPU while long ones run.
+_LONG_QUERY_NICENESS = 10
 #: Bytes read from a worker's pipe at a time.
 _CHUNK = 1 << 20
 #: Failed queries remembered (their request hashes), so that a repeat is refused at once.
@@ -105,11 +110,25 @@ class _Worker:
         self.fd = self.process.stdout.fileno()
         #: True once it is stopped for good: it must never be lent again.
         self.retired = False
+        #: True once it runs at a lower priority (``lower_priority``): it is replaced after its query.
+        self.lowered = False
 
     def send(self, frame: bytes) -> None:
         data = memoryview(frame)
         while data:  # a raw pipe may take part of a write (a signal, a full buffer)
             data = data[self.process.stdin.write(data) :]
+
+    def readable(self, until: float) -> bool:
+        """True once the worker has something to say (or ended), False if it is still silent at ``until``."""
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN)
+        return bool(poller.poll(max(0.0, until - time.monotonic()) * 1000))
+
+    def lower_priority(self) -> None:
+        """Let the CPU go to others first (nice 10): for a query that turned out long. There is no way back."""
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, _LONG_QUERY_NICENESS)
+        self.lowered = True
 
     def read_exact(self, deadline: float, n: int) -> bytes:
         """``n`` bytes, or TimeoutError at ``deadline``, or EOFError if the worker is gone."""
@@ -192,7 +211,7 @@ class Executor:
         byte_limit: int,
         memory_limit_mb: int,
         queue_timeout: float = 2.0,
-        slow: float = 0.5,
+        slow: float = 0.25,
         cooldown: float = 60.0,
         max_waiting: int = 16,
         fixed_data: bool = False,
@@ -303,9 +322,10 @@ class Executor:
         while True:
             worker = ticket.worker
             assert worker is not None
-            leash = min(deadline, ticket.started + self.slow) if ticket.leashed else deadline
+            slow_at = ticket.started + self.slow
+            leash = min(deadline, slow_at) if ticket.leashed else deadline
             try:
-                answer = self._exchange(worker, job, deadline, leash)
+                answer = self._exchange(worker, job, deadline, leash, slow_at)
             except _Leashed:
                 ticket = self._admission.requeue(ticket)
                 continue
@@ -319,8 +339,11 @@ class Executor:
             self._admission.release(ticket, give_back=True)
             return answer
 
-    def _exchange(self, worker: _Worker, job: Job, deadline: float, leash: float) -> Answer:
+    def _exchange(self, worker: _Worker, job: Job, deadline: float, leash: float, slow_at: float) -> Answer:
         """Send ``job`` to ``worker`` and read its reply; the worker is stopped unless it can serve again.
+
+        A query still running at ``slow_at`` goes on at a lower CPU priority, and its worker is
+        replaced after it (a process cannot take its priority back).
 
         :raises _Leashed: past ``leash`` (before ``deadline``); the worker is stopped.
         :raises _Gone: when the worker had died before it got the job; it is stopped.
@@ -334,15 +357,18 @@ class Executor:
             self._retire(worker)
             raise _Gone from None
         try:
+            if not worker.readable(min(slow_at, leash)) and time.monotonic() < leash:
+                worker.lower_priority()
             reply, length = read_header(lambda n: worker.read_exact(leash, n))
+            body = self._read_body(worker, length, leash)
+            if worker.lowered:
+                self._retire(worker, why="after a long query")
             if isinstance(reply, Failed):
-                self._read_body(worker, length, leash)
                 if reply.error not in WORKER_ERRORS:
                     raise RuntimeError(reply.message)  # a bug: 500, and the worker logged why
                 raise WORKER_ERRORS[reply.error](reply.message)
             if not isinstance(reply, Answered):
                 raise ValueError(f"a worker answered a job with {type(reply).__name__}")
-            body = self._read_body(worker, length, leash)
         except TimeoutError:
             self._retire(worker)
             if leash < deadline:
@@ -354,7 +380,8 @@ class Executor:
         except (RuntimeError, *WORKER_ERRORS.values()):
             raise
         except BaseException:  # a garbled frame, or the pool closing: never leave a worker half-lent
-            self._retire(worker)
+            if not worker.retired:
+                self._retire(worker)
             raise
         if isinstance(body, bytes):
             return Answer(reply.kind, reply.format, reply.rows, reply.truncated, body=body, length=length)
@@ -404,12 +431,17 @@ class Executor:
 
     # --- the workers ----------------------------------------------------------------------------
 
-    def _retire(self, worker: _Worker, *, grace: float = 0.0) -> int:
+    def _retire(self, worker: _Worker, *, grace: float = 0.0, why: str = "") -> int:
         """Stop a worker for good; the supervisor starts another. Its exit status."""
         status = worker.stop(grace=grace)
         with self._lock:
             self._live.discard(worker)
-        log.warning("query worker %d stopped (exit status %d); starting another", worker.process.pid, status)
+        log.warning(
+            "query worker %d stopped%s (exit status %d); starting another",
+            worker.process.pid,
+            f" {why}" if why else "",
+            status,
+        )
         self._wake()
         return status
 

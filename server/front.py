@@ -6,7 +6,8 @@ costs no thread, however slow its client. What granian leaves to the application
 - ``/health`` is answered here, on the event loop: never behind a busy thread, never waiting for
   a query worker.
 - A request's body is read here, at most ``MAX_CONTENT_LENGTH`` bytes (else 413, chunked or not)
-  within ``BODY_TIMEOUT`` seconds (else 408); a malformed chunked body gets 400.
+  within ``BODY_TIMEOUT`` seconds (else 408); a malformed chunked body gets 400. The bodies held
+  at once take at most ``BODY_BUDGET`` bytes (else 503).
 - Flask runs in a pool of ``THREADS`` threads (queries wait there for their worker); a request
   that finds no free thread within ``QUEUE_TIMEOUT`` seconds gets 503 with ``Retry-After``.
 - An answer in memory goes out as bytes; a long one (``server.bodies.FileBody``) is handed to
@@ -52,6 +53,8 @@ _COUNTED_CONNECTIONS = 10_000
 _MEMORY_EVERY = 1.0
 #: Seconds granian gets to open a file handed to it (it does at once) before the front closes its descriptor.
 _OPEN_WAIT = 5.0
+#: Bytes of request bodies an HTTP process holds at once (read, or waiting for a thread).
+BODY_BUDGET = 64 * 1024 * 1024
 #: Header values hyper accepts (visible ASCII, space, tab); any other header is dropped with a warning.
 _HEADER_VALUE = frozenset(range(0x20, 0x7F)) | {0x09}
 
@@ -80,6 +83,8 @@ class Front:
         self._slots: asyncio.Semaphore | None = None
         self._served: OrderedDict[str, int] = OrderedDict()
         self._memory: tuple[float, int] = (0.0, 0)
+        #: Bytes of request bodies held now.
+        self._bodies = 0
 
     # --- granian's hooks ------------------------------------------------------------------------
 
@@ -103,7 +108,10 @@ class Front:
                 self._health(protocol)
                 return
             body = await self._read_body(scope, protocol)
-            await self._respond(scope, protocol, body)
+            try:
+                await self._respond(scope, protocol, body)
+            finally:
+                self._bodies -= len(body)
         except Refusal as refusal:
             _refuse(protocol, refusal)
             if scope.path == "/sparql":
@@ -141,7 +149,8 @@ class Front:
         Granian's body stream ends with one empty piece; when the body was malformed (a bad chunk
         size, a body cut short) or carried trailers, it ends with two, and that is the only sign.
 
-        :raises Refusal: 413 for too long a body, 408 when it does not arrive in time, 400 when malformed.
+        :raises Refusal: 413 for too long a body, 408 when it does not arrive in time, 400 when malformed,
+            503 when the bodies held would take more than ``BODY_BUDGET``.
         """
         limit = self.config["MAX_CONTENT_LENGTH"]
         length = scope.headers.get("content-length")
@@ -160,11 +169,18 @@ class Front:
                     size += len(piece)
                     if size > limit:
                         raise _too_long(limit)
+                    if self._bodies + len(piece) > BODY_BUDGET:
+                        raise Refusal(503, "the server holds too many request bodies: retry in 1 s", [_RETRY, _CLOSE])
+                    self._bodies += len(piece)
                     pieces.append(piece)
-        except TimeoutError:
-            seconds = f"{self.config['BODY_TIMEOUT']:g}"
-            raise Refusal(408, f"the request body did not arrive within {seconds} s", [_CLOSE]) from None
+        except BaseException as error:
+            self._bodies -= sum(len(piece) for piece in pieces)
+            if isinstance(error, TimeoutError):
+                seconds = f"{self.config['BODY_TIMEOUT']:g}"
+                raise Refusal(408, f"the request body did not arrive within {seconds} s", [_CLOSE]) from None
+            raise
         if ends > 1:
+            self._bodies -= size
             raise Refusal(
                 400, "the request body is malformed (a bad chunk size, or cut short) or carries trailers", [_CLOSE]
             )
@@ -180,7 +196,7 @@ class Front:
         except TimeoutError:
             threads = self.config["THREADS"]
             raise Refusal(
-                503, f"the server is busy: its {threads} threads are all taken: retry in 1 s", [("retry-after", "1")]
+                503, f"the server is busy: its {threads} threads are all taken: retry in 1 s", [_RETRY]
             ) from None
         try:
             environ = self._environ(scope, body)
@@ -242,6 +258,7 @@ class Front:
 #: CORS on the front's own answers, as on Flask's (``server.headers``): browsers may read the errors.
 _CORS = [("access-control-allow-origin", "*")]
 _CLOSE = ("connection", "close")
+_RETRY = ("retry-after", "1")
 
 
 def _too_long(limit: int) -> Refusal:

@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_TIMEOUT": 2.0,
     #: Seconds within which a query counts as light; a query on the worker kept for light ones is
     #: stopped and queued again past it, and its client barred from that worker (``server.admission``).
-    "SLOW_QUERY": 0.5,
+    "SLOW_QUERY": 0.25,
     #: Seconds a client is remembered as light, or barred from the kept worker.
     "CLIENT_MEMORY": 60.0,
     #: HTTP processes (Flask threads within each): Flask's per-request work is bound by the GIL,
