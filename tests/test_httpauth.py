@@ -90,7 +90,10 @@ def test_a_user_name_outside_ascii_is_sent_as_username_star():
     ("params", "message"),
     [
         ({"nonce": "n", "algorithm": "SHA-1"}, "the store asks for Digest algorithm SHA-1, which kg publish does not"),
-        ({"nonce": "n", "qop": "auth-int"}, "the store asks for Digest qop=auth-int; kg publish supports qop=auth only"),
+        (
+            {"nonce": "n", "qop": "auth-int"},
+            "the store asks for Digest qop=auth-int; kg publish supports qop=auth only",
+        ),
         ({"realm": "r"}, "the store's Digest challenge has no nonce: it cannot be answered"),
     ],
 )
