@@ -104,6 +104,13 @@ def read_xml_solutions(stream: IO[bytes]) -> tuple[list[ox.Variable], Iterator[l
     >>> [str(v) for v in variables], [[str(t) for t in row] for row in rows]
     (['?s', '?o'], [['_:x6e6f646549443a2f2f6231', '"x"@en']])
 
+    >>> variables, rows = read_xml_solutions(io.BytesIO(xml[: xml.index(b"</result>") + 9]))  # cut short
+    >>> len(next(rows))
+    2
+    >>> next(rows)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    xml.etree.ElementTree.ParseError: no element found: ...
+
     :raises SyntaxError: for XML that is not SPARQL results (the first rows may have been yielded).
     """
     # Expat (2.4 and later) stops entity expansion bombs, and ElementTree resolves no external entity.
@@ -120,21 +127,19 @@ def read_xml_solutions(stream: IO[bytes]) -> tuple[list[ox.Variable], Iterator[l
 
 
 def _xml_rows(events: Iterator, results: ET.Element, variables: list[ox.Variable]) -> Iterator[list[Term | None]]:
+    """The rows, as the parser reaches the end of each (its ``ParseError`` is a ``SyntaxError``)."""
     position = {str(v)[1:]: n for n, v in enumerate(variables)}
-    try:
-        for event, element in events:
-            if event != "end" or element.tag != f"{_RESULTS}result":
-                continue
-            row: list[Term | None] = [None] * len(variables)
-            for binding in element:
-                name = binding.get("name")
-                if name not in position or len(binding) != 1:
-                    raise SyntaxError(f"a binding of an unknown variable, or not of one term: {name!r}")
-                row[position[name]] = _xml_term(binding[0])
-            results.clear()  # the rows already read are not kept
-            yield row
-    except ET.ParseError as error:
-        raise SyntaxError(str(error)) from None
+    for event, element in events:
+        if event != "end" or element.tag != f"{_RESULTS}result":
+            continue
+        row: list[Term | None] = [None] * len(variables)
+        for binding in element:
+            name = binding.get("name")
+            if name not in position or len(binding) != 1:
+                raise SyntaxError(f"a binding of an unknown variable, or not of one term: {name!r}")
+            row[position[name]] = _xml_term(binding[0])
+        results.clear()  # the rows already read are not kept
+        yield row
 
 
 def _xml_term(element: ET.Element) -> Term:
