@@ -1,10 +1,11 @@
 """``kg publish``: upload every named graph to a store that speaks the SPARQL 1.1 Graph Store HTTP Protocol.
 
 One PUT per graph (https://www.w3.org/TR/sparql11-http-rdf-update/#http-put): PUT replaces the
-graph whole, so publishing twice gives the same store, and a failed PUT leaves that graph as it
-was. The body is the graph's own Turtle file from the build, streamed from disk as it is sent
-(with its length, not chunked: some stores refuse chunked uploads), so memory stays flat whatever
-the size. The build is pinned first (hard links), so a ``kg build`` meanwhile cannot mix builds.
+graph whole, so publishing twice gives the same store. What a failed PUT leaves is the store's
+affair: Oxigraph empties the graph before it loads the new one, so a graph that failed is missing
+or partly there until it is published again (``resume`` sends it, its count being wrong). The body
+is the graph's own Turtle file from the build, streamed from disk as it is sent (with its length
+rather than chunked), so memory stays flat whatever the size. The build is pinned first (hard links), so a ``kg build`` meanwhile cannot mix builds.
 
 A graph that fails for a transient reason (the connection reset or timed out, 408, 429, 5xx but
 501 and 505) is tried again, up to ``retries`` times, after 1, 2, 4 ... seconds (or the store's
@@ -154,7 +155,7 @@ def query_url_for(store_url: str) -> str | None:
 
     >>> query_url_for("http://127.0.0.1:8890/sparql-graph-crud-auth")
     'http://127.0.0.1:8890/sparql'
-    >>> query_url_for("http://127.0.0.1:7878/store"), query_url_for("http://host:3030/ds/data")
+    >>> query_url_for("http://127.0.0.1:7878/store?no_transaction"), query_url_for("http://host:3030/ds/data")
     ('http://127.0.0.1:7878/query', 'http://host:3030/ds/sparql')
     >>> query_url_for("http://host:7200/repositories/newskg/rdf-graphs/service")
     'http://host:7200/repositories/newskg'
@@ -164,7 +165,8 @@ def query_url_for(store_url: str) -> str | None:
     parts = urllib.parse.urlsplit(store_url)
     for pattern, query_path in _QUERY_PATHS:
         if pattern.search(parts.path):
-            return urllib.parse.urlunsplit(parts._replace(path=pattern.sub(query_path, parts.path), fragment=""))
+            query_parts = parts._replace(path=pattern.sub(query_path, parts.path), query="", fragment="")
+            return urllib.parse.urlunsplit(query_parts)
     return None
 
 
