@@ -11,12 +11,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg import __version__
 from kg.errors import KgError
 from kg.export import GRAPH_SELECTIONS
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.project import Project
+
+if TYPE_CHECKING:
+    from kg.dataset import GraphInfo
+    from kg.publish import Upload
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,7 +287,7 @@ class _PublishProgress:
         self.bar = sys.stderr.isatty()
         self.drawn = 0.0
 
-    def sending(self, info, sent: int, size: int, seconds: float) -> None:
+    def sending(self, info: GraphInfo, sent: int, size: int, seconds: float) -> None:
         from kg.publish import bar_text
 
         if self.bar and (seconds - self.drawn >= 0.1 or seconds < self.drawn or sent == size):
@@ -290,13 +295,13 @@ class _PublishProgress:
             sys.stderr.write("\r" + bar_text(info, sent, size, seconds) + "\x1b[K")
             sys.stderr.flush()
 
-    def done(self, upload, number: int, total: int) -> None:
+    def done(self, upload: Upload, number: int, total: int) -> None:
         from kg.publish import upload_line
 
         self._clear()
         print(upload_line(upload, number, total), flush=True)
 
-    def retrying(self, info, attempt: int, delay: float, reason: str) -> None:
+    def retrying(self, info: GraphInfo, attempt: int, delay: float, reason: str) -> None:
         self._clear()
         print(f"kg: warning: {reason}; attempt {attempt} in {delay:g} s", file=sys.stderr, flush=True)
 

@@ -5,7 +5,8 @@ graph whole, so publishing twice gives the same store. What a failed PUT leaves 
 affair: Oxigraph empties the graph before it loads the new one, so a graph that failed is missing
 or partly there until it is published again (``resume`` sends it, its count being wrong). The body
 is the graph's own Turtle file from the build, streamed from disk as it is sent (with its length
-rather than chunked), so memory stays flat whatever the size. The build is pinned first (hard links), so a ``kg build`` meanwhile cannot mix builds.
+rather than chunked), so memory stays flat whatever the size. The build is pinned first (hard
+links), so a ``kg build`` meanwhile cannot mix builds.
 
 A graph that fails for a transient reason (the connection reset or timed out, 408, 429, 5xx but
 501 and 505) is tried again, up to ``retries`` times, after 1, 2, 4 ... seconds (or the store's
@@ -433,6 +434,8 @@ class _Client:
         self.credentials = credentials
         #: The Graph Store endpoint's challenge, once known (Digest answers one per request).
         self.challenge: Challenge | None = None
+        #: Whether the store was asked for its challenge and asked for none (then --user means Basic).
+        self.unchallenged = False
 
     def put_file(self, url: str, path: Path, info: GraphInfo, progress: Progress) -> None:
         """PUT the file at ``path`` as the graph at ``url``.
@@ -447,8 +450,10 @@ class _Client:
         size = path.stat().st_size
         headers = {"Content-Type": syntax.media_type if syntax else "text/turtle", "Content-Length": str(size)}
         what = f"graph {info.iri}"
-        if self.credentials.user is not None and (self.challenge is None or self.challenge.scheme == "digest"):
+        digest = self.challenge is not None and self.challenge.scheme == "digest"
+        if self.credentials.user is not None and (digest or (self.challenge is None and not self.unchallenged)):
             probe = self._send("HEAD", url, what, None, {}, None)
+            self.unchallenged = probe.status != 401
             if probe.status == 401:
                 self.challenge = self._answerable(probe)
                 if self.challenge is None:
