@@ -106,7 +106,7 @@ def pin_build(build_dir: Path, into: Path) -> Path:
         before = (build_dir / MANIFEST_FILE).read_bytes() if (build_dir / MANIFEST_FILE).exists() else None
         if before is None:
             break
-        for name in (MANIFEST_FILE, DATASET_FILE):
+        for name in (MANIFEST_FILE, DATASET_FILE, ROUNDS_FILE):  # the rounds: for the pages' proofs
             (into / name).unlink(missing_ok=True)
             try:
                 os.link(build_dir / name, into / name)
