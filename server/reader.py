@@ -16,6 +16,7 @@ from string import Template
 import pyoxigraph as ox
 
 from kg.formats import GRAPH_SYNTAXES
+from kg.namespaces import PREFIX_IRIS
 from server.sparql import Endpoint
 from server.worker import QueryRequest
 
@@ -130,17 +131,20 @@ class Reader:
     def construct(self, template: str, syntax: str, **terms) -> tuple[bytes, int]:
         """A CONSTRUCT query's triples written in the syntax named ``syntax`` (``kg.formats``), and their number.
 
-        A graph larger than the row limit is fetched as N-Triples in pages and written here.
+        ``template`` must read ``CONSTRUCT { ?s ?p ?o } WHERE { ... }``: a graph larger than the row
+        limit is then fetched as N-Triples, page by page of distinct triples, and written here.
         """
         query = fill(template, terms)
         answer = self._run(query, results_format=None, graph_format=syntax)
         if not answer.truncated:
             return answer.body, answer.rows
+        head, where = query.split("WHERE", 1)
         triples: list[ox.Triple] = []
         offset = 0
         while True:
             page = self._run(
-                f"{query} ORDER BY ?s ?p ?o LIMIT {self.row_limit} OFFSET {offset}",
+                f"{head} WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {where} ORDER BY ?s ?p ?o "
+                f"LIMIT {self.row_limit} OFFSET {offset} }}",
                 results_format=None,
                 graph_format="ntriples",
             )
@@ -148,7 +152,7 @@ class Reader:
             if page.rows < self.row_limit:
                 break
             offset += self.row_limit
-        return ox.serialize(triples, format=GRAPH_SYNTAXES[syntax].oxigraph), len(triples)
+        return ox.serialize(triples, format=GRAPH_SYNTAXES[syntax].oxigraph, prefixes=PREFIX_IRIS), len(triples)
 
 
 def fill(template: str, terms: Mapping[str, object]) -> str:
