@@ -53,6 +53,7 @@ function create(textarea, options) {
         highlightActiveLine(),
         highlightSelectionMatches(),
         lintGutter(),
+        EditorView.lineWrapping,
         StreamLanguage.define(sparql),
         syntaxHighlighting(defaultHighlightStyle),
         autocompletion({ override: [complete] }),
@@ -82,9 +83,11 @@ function create(textarea, options) {
     markError(line, column, message) {
       const doc = view.state.doc;
       const lineInfo = doc.line(Math.min(Math.max(line, 1), doc.lines));
-      const from = Math.min(lineInfo.from + Math.max(column - 1, 0), lineInfo.to);
-      const to = Math.min(from + 1, doc.length);
-      view.dispatch(setDiagnostics(view.state, [{ from, to: Math.max(to, from), severity: "error", message }]));
+      // The character at the position; at the end of a line (a missing token), the line's last character.
+      let from = Math.min(lineInfo.from + Math.max(column - 1, 0), lineInfo.to);
+      if (from === lineInfo.to && from > lineInfo.from) from -= 1;
+      const to = Math.min(from + 1, lineInfo.to);
+      view.dispatch(setDiagnostics(view.state, [{ from, to, severity: "error", message }]));
       view.dispatch({ selection: { anchor: from }, scrollIntoView: true });
     },
     focus: () => view.focus(),
