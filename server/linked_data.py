@@ -37,8 +37,9 @@ class PageSyntax:
 
 
 HTML = PageSyntax("html", "text/html", ("application/xhtml+xml",))
-#: What a resource can be sent as, in order of preference when the client has none (HTML first, as Pubby does).
-RESOURCE_SYNTAXES = (HTML, *GRAPH_SYNTAXES.values())
+#: What a resource can be sent as. Ties go to the first: a client that accepts anything (curl, ``*/*``)
+#: gets Turtle; browsers, which name text/html, get the page.
+RESOURCE_SYNTAXES = (GRAPH_SYNTAXES["turtle"], HTML, *(s for n, s in GRAPH_SYNTAXES.items() if n != "turtle"))
 
 
 def init_app(app: Flask, data: Reader, base: str) -> None:

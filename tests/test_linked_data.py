@@ -135,6 +135,16 @@ def test_a_browser_gets_the_page_and_every_form_is_linked(endpoint):
         assert linked.headers["Content-Type"].split(";")[0] == media_type
 
 
+def test_a_client_that_accepts_anything_gets_turtle(endpoint):
+    response = requests.get(local(endpoint, STARMER), headers={"Accept": "*/*"}, timeout=10)
+    assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
+    missing = requests.get(endpoint.url + "id/nobody", headers={"Accept": "*/*"}, timeout=10)
+    assert (missing.status_code, missing.text) == (
+        404,
+        "404 Not Found: the dataset has no resource https://w3id.org/newskg/id/nobody\n",
+    )
+
+
 def test_rdflib_reads_a_thing_by_its_url(endpoint):
     graph = rdflib.Graph().parse(local(endpoint, STARMER))
     assert graph.value(rdflib.URIRef(STARMER), rdflib.RDFS.label) == rdflib.Literal("Keir Starmer", lang="en")
@@ -177,7 +187,7 @@ def test_an_unknown_iri_is_404_in_every_form(endpoint, accept):
 def test_no_acceptable_form_is_406(endpoint):
     response = requests.get(local(endpoint, STARMER), headers={"Accept": "image/png"}, timeout=10)
     assert response.status_code == 406
-    assert response.text.startswith("a resource is available as text/html, text/turtle")
+    assert response.text.startswith("a resource is available as text/turtle, text/html, application/n-triples")
 
 
 def test_an_article_is_described_with_its_text_segments(endpoint):
@@ -211,7 +221,7 @@ def test_the_ontology_iri_gives_the_ontology_graph_and_its_documentation(endpoin
         select(endpoint, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}")[0]["n"].value
     )
     assert len(parse(turtle.content, "text/turtle")) == count
-    page = requests.get(endpoint.url + "ontology", timeout=30)
+    page = requests.get(endpoint.url + "ontology", headers={"Accept": BROWSER_ACCEPT}, timeout=30)
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     sections = _Sections()
     sections.feed(page.text)
