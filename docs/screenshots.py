@@ -16,25 +16,31 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from browser import headless_chromium  # noqa: E402 - the tests' browser, after the path is set
 
 CONSTRUCT = "CONSTRUCT WHERE { id:alaska-summit nkg:hasParticipant ?who . ?who nkg:holdsOffice ?office }"
-#: File name and path on the server.
+#: File name, path on the server, and a script to run before the picture.
 SHOTS = [
-    ("home.png", ""),
-    ("entity.png", "id/vladimir-putin#claims-heading"),
-    ("article.png", "article/2025-08-17-witkoff-security-guarantees#char=331,334"),
-    ("timeline.png", "timeline"),
-    ("graph.png", "graph-view"),
-    ("query.png", "query?" + urlencode({"query": CONSTRUCT})),
-    ("ontology.png", "ontology#Claim"),
-    ("why.png", "explain?s=id:keir-starmer&p=nkg:holdsOfficeIn&o=id:united-kingdom"),
+    ("home.png", "", ""),
+    ("entity.png", "id/vladimir-putin#claims-heading", ""),
+    (
+        "article.png",
+        "article/2025-08-17-witkoff-security-guarantees",
+        "document.getElementById('char=331,334').focus({preventScroll: true}); scrollTo(0, 180);",
+    ),
+    ("timeline.png", "timeline", ""),
+    ("graph.png", "graph-view", ""),
+    ("query.png", "query?" + urlencode({"query": CONSTRUCT}), "scrollTo(0, 240);"),
+    ("ontology.png", "ontology#Claim", ""),
+    ("why.png", "explain?s=id:keir-starmer&p=nkg:holdsOfficeIn&o=id:united-kingdom", ""),
 ]
 
 
 def main(base: str) -> int:
     with tempfile.TemporaryDirectory() as profile, headless_chromium(Path(profile)) as browser:
         browser.set_window_size(1100, 760)
-        for name, path in SHOTS:
+        for name, path, script in SHOTS:
             browser.get(base + path)
             time.sleep(1.0)
+            browser.execute_script(script)
+            time.sleep(0.2)
             browser.save_screenshot(str(HERE / name))
     return 0
 

@@ -21,6 +21,8 @@ bp = Blueprint("pages", __name__)
 def init_app(app: Flask, explainer_of_build: Explainer | None) -> None:
     app.extensions["kg.explainer"] = explainer_of_build
     app.register_blueprint(bp)
+    for name in app.jinja_env.list_templates():  # compiled now, not on some visitor's first request
+        app.jinja_env.get_template(name)
 
 
 @bp.route("/")

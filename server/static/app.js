@@ -309,7 +309,7 @@ function showGraph(triples) {
   window.resultGraph = cytoscape({
     container: drawing,
     elements: [...nodes.values(), ...edges],
-    layout: { name: "cose", animate: false },
+    layout: { name: triples.length < 40 ? "circle" : "cose", animate: false, padding: 30 },
     style: [
       { selector: "node", style: { label: "data(label)", "font-size": 9, width: 12, height: 12, "background-color": "#1f5fa8" } },
       { selector: "edge", style: { width: 1, "line-color": "#aaa", "curve-style": "bezier", "target-arrow-shape": "triangle", "target-arrow-color": "#aaa", label: "data(label)", "font-size": 7, color: "#444" } },
