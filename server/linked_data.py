@@ -79,8 +79,7 @@ def choose_syntax(format_values: list[str], accept: str | None):
 
     :raises UnsupportedFormat: when neither names HTML or an RDF syntax of one graph.
     """
-    chosen = find_syntax(format_values[0], RESOURCE_SYNTAXES) if format_values else None
-    syntax = chosen if format_values else negotiate(accept, RESOURCE_SYNTAXES)
+    syntax = find_syntax(format_values[0], RESOURCE_SYNTAXES) if format_values else negotiate(accept, RESOURCE_SYNTAXES)
     if syntax is None:
         offered = ", ".join(s.media_type for s in RESOURCE_SYNTAXES)
         raise UnsupportedFormat(f"a resource is available as {offered}")
