@@ -107,7 +107,7 @@ def pin_build(build_dir: Path, into: Path, *, graph_files: bool = False) -> Path
         before = (build_dir / MANIFEST_FILE).read_bytes() if (build_dir / MANIFEST_FILE).exists() else None
         if before is None:
             break
-        names = [MANIFEST_FILE, DATASET_FILE]
+        names = [MANIFEST_FILE, DATASET_FILE, ROUNDS_FILE]  # the rounds: for the pages' proofs
         if graph_files:
             names += [info.file for info in Manifest.from_json(json.loads(before)).graphs]
         try:
