@@ -251,3 +251,24 @@ def test_describe_is_the_stores_own_description(fronted, local):
 
 def test_no_trace_in_the_fronted_log(fronted):
     assert "Traceback" not in fronted.log_text()
+
+
+#: Why the pages cannot work through Virtuoso yet: a dialect difference an answer alone does not show.
+VIRTUOSO_BOOLEANS = (
+    "Virtuoso 7.2 gives every computed boolean (EXISTS, =, isIRI(), even true) as 1 or 0 typed xsd:integer;"
+    " server.describe's KIND query reads EXISTS as 'true', so every resource is a 404 through Virtuoso"
+)
+
+
+@pytest.mark.xfail(reason=VIRTUOSO_BOOLEANS, strict=True)
+@pytest.mark.parametrize("path", ["id/keir-starmer", "article/2025-08-17-witkoff-security-guarantees"])
+def test_linked_data_reads_the_same_through_virtuoso(fronted, local, path):
+    """The pages and the RDF of a thing are read through SPARQL too, so through the backend."""
+    remote, reference = (
+        requests.get(s.url + path, headers={"Accept": "text/turtle"}, timeout=30) for s in (fronted, local)
+    )
+    assert remote.status_code == reference.status_code == 200, remote.text
+    graphs = [Graph().parse(data=r.text, format="turtle") for r in (remote, reference)]
+    assert isomorphic(*graphs)
+    page = requests.get(fronted.url + path, headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200 and "<html" in page.text
