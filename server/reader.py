@@ -57,6 +57,18 @@ class Term:
     def __int__(self) -> int:
         return int(self.value)
 
+    def is_true(self) -> bool:
+        """The term as a boolean answer: ``true`` (or ``1``), as stores write a computed boolean.
+
+        Virtuoso 7.2 gives every computed boolean (``EXISTS``, ``=``, ``isIRI()``) as the integer 1 or 0,
+        where SPARQL says ``xsd:boolean``; both read the same here.
+
+        >>> pairs = [("true", "boolean"), ("1", "integer"), ("0", "integer")]
+        >>> [Term("literal", v, datatype=XSD + t).is_true() for v, t in pairs]
+        [True, True, False]
+        """
+        return self.kind == "literal" and self.value in ("true", "1")
+
 
 Row = dict[str, Term]
 

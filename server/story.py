@@ -326,7 +326,7 @@ def events(reader: Reader) -> list[Event]:
             _v(r, "label"),
             r["date"].value[:10] if "date" in r else None,
             _v(r, "status"),
-            _v(r, "resolved") == "true",
+            "resolved" in r and r["resolved"].is_true(),
             _v(r, "asStated"),
             _v(r, "dateQuote"),
             _v(r, "quoteArticle"),
@@ -405,7 +405,7 @@ def article(reader: Reader, iri: str) -> Article | None:
                     _v(row, "pLabel"),
                     row["o"],
                     _v(row, "oLabel"),
-                    _v(row, "subjectIsClaim") == "true",
+                    "subjectIsClaim" in row and row["subjectIsClaim"].is_true(),
                 )
             )
     for row in reader.select(SEGMENT_ROLES, this=iri):

@@ -253,22 +253,39 @@ def test_no_trace_in_the_fronted_log(fronted):
     assert "Traceback" not in fronted.log_text()
 
 
-#: Why the pages cannot work through Virtuoso yet: a dialect difference an answer alone does not show.
-VIRTUOSO_BOOLEANS = (
-    "Virtuoso 7.2 gives every computed boolean (EXISTS, =, isIRI(), even true) as 1 or 0 typed xsd:integer;"
-    " server.describe's KIND query reads EXISTS as 'true', so every resource is a 404 through Virtuoso"
+#: Virtuoso 7.2's SPARQL compiler cannot compile the description of a thing (server.describe.DESCRIPTION).
+VIRTUOSO_COMPILER = (
+    "Virtuoso 7.2 refuses the Linked Data description's CONSTRUCT (nested UNIONs with FILTERs) with"
+    " 'SP031: SPARQL compiler: Internal error: sparp_gp_deprecate()'; each branch alone answers as locally"
 )
 
+PAGES = ["id/keir-starmer", "article/2025-08-17-witkoff-security-guarantees"]
 
-@pytest.mark.xfail(reason=VIRTUOSO_BOOLEANS, strict=True)
-@pytest.mark.parametrize("path", ["id/keir-starmer", "article/2025-08-17-witkoff-security-guarantees"])
-def test_linked_data_reads_the_same_through_virtuoso(fronted, local, path):
-    """The pages and the RDF of a thing are read through SPARQL too, so through the backend."""
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_read_the_same_through_virtuoso(fronted, local, path):
+    """The pages are read through SPARQL too, so through the backend.
+
+    Virtuoso gives computed booleans (EXISTS ...) as 0/1 integers; the pages read both (``Term.is_true``).
+    """
+    remote, reference = (
+        requests.get(s.url + path, headers={"Accept": "text/html"}, timeout=30) for s in (fronted, local)
+    )
+    assert remote.status_code == reference.status_code == 200
+    assert _visible_text(remote.text) == _visible_text(reference.text)
+
+
+def _visible_text(page: str) -> list[str]:
+    """The page's words, without markup (blank node labels and the like differ between stores)."""
+    return re.sub(r"<[^>]*>", " ", page).split()
+
+
+@pytest.mark.xfail(reason=VIRTUOSO_COMPILER, strict=True)
+@pytest.mark.parametrize("path", PAGES)
+def test_linked_data_rdf_reads_the_same_through_virtuoso(fronted, local, path):
     remote, reference = (
         requests.get(s.url + path, headers={"Accept": "text/turtle"}, timeout=30) for s in (fronted, local)
     )
     assert remote.status_code == reference.status_code == 200, remote.text
     graphs = [Graph().parse(data=r.text, format="turtle") for r in (remote, reference)]
     assert isomorphic(*graphs)
-    page = requests.get(fronted.url + path, headers={"Accept": "text/html"}, timeout=30)
-    assert page.status_code == 200 and "<html" in page.text
