@@ -11,12 +11,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg import __version__
 from kg.errors import KgError
 from kg.export import GRAPH_SELECTIONS
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.project import Project
+
+if TYPE_CHECKING:
+    from kg.dataset import GraphInfo
+    from kg.publish import Upload
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,8 +97,27 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--to", required=True, metavar="URL", help="the store's GSP URL, e.g. http://host:3030/ds/data"
     )
-    publish.add_argument("--user", help="basic authentication user (password from $KG_PUBLISH_PASSWORD)")
+    publish.add_argument(
+        "--query-url",
+        metavar="URL",
+        help="the store's SPARQL query endpoint, to count the triples published (default: derived from --to"
+        " for Oxigraph, Virtuoso, Fuseki, GraphDB and Neptune)",
+    )
+    publish.add_argument(
+        "--user", help="user for Basic or Digest authentication, as the store asks (password from $KG_PUBLISH_PASSWORD)"
+    )
     publish.add_argument("--token", help="bearer token (default: $KG_PUBLISH_TOKEN)")
+    publish.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip the graphs published to this store before, unchanged since and still whole there",
+    )
+    publish.add_argument(
+        "--retries",
+        default="3",
+        metavar="N",
+        help="try a graph that failed for a transient reason (reset, timeout, 5xx) N more times (default: 3)",
+    )
     publish.set_defaults(command=cmd_publish)
 
     serve = commands.add_parser(
@@ -233,20 +257,63 @@ def cmd_export(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_publish(project: Project, args: argparse.Namespace) -> int:
+    """Publish, then compare the store's triple counts with the build's: exit 1 when they differ."""
     from kg.build import build
-    from kg.dataset import load_store
-    from kg.publish import Credentials, publish
+    from kg.publish import Credentials, Target, check_target, publish, summary_lines
 
+    if not args.retries.isdigit() or int(args.retries) > 100:
+        raise KgError(f"--retries must be a whole number from 0 to 100, not {args.retries[:50]!r}")
     credentials = Credentials(
         user=args.user,
         password=os.environ.get("KG_PUBLISH_PASSWORD"),
         token=args.token or os.environ.get("KG_PUBLISH_TOKEN"),
     )
+    target = Target(args.to, credentials, args.query_url)
+    check_target(target)  # before building: a wrong URL is told at once
     build(project)
-    manifest, store = load_store(project.build_dir)
-    count = publish(store, manifest, args.to, credentials, progress=print)
-    print(f"kg: published {count} graphs to {args.to}")
-    return 0
+    report = publish(
+        project.build_dir, target, resume=args.resume, retries=int(args.retries), progress=_PublishProgress()
+    )
+    for line in summary_lines(report, args.to):
+        print(line)
+    return 1 if report.mismatches else 0
+
+
+class _PublishProgress:
+    """``kg publish``'s output (a ``kg.publish.Progress``): a line per graph on stdout, retries and
+    warnings on stderr, and a live progress bar on stderr only when it is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar = sys.stderr.isatty()
+        self.drawn = 0.0
+
+    def sending(self, info: GraphInfo, sent: int, size: int, seconds: float) -> None:
+        from kg.publish import bar_text
+
+        if self.bar and (seconds - self.drawn >= 0.1 or seconds < self.drawn or sent == size):
+            self.drawn = seconds
+            sys.stderr.write("\r" + bar_text(info, sent, size, seconds) + "\x1b[K")
+            sys.stderr.flush()
+
+    def done(self, upload: Upload, number: int, total: int) -> None:
+        from kg.publish import upload_line
+
+        self._clear()
+        print(upload_line(upload, number, total), flush=True)
+
+    def retrying(self, info: GraphInfo, attempt: int, delay: float, reason: str) -> None:
+        self._clear()
+        print(f"kg: warning: {reason}; attempt {attempt} in {delay:g} s", file=sys.stderr, flush=True)
+
+    def warning(self, message: str) -> None:
+        self._clear()
+        print(f"kg: warning: {message}", file=sys.stderr, flush=True)
+
+    def _clear(self) -> None:
+        if self.bar:
+            self.drawn = 0.0
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 def cmd_serve(project: Project | None, args: argparse.Namespace) -> int:

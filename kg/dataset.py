@@ -93,28 +93,43 @@ def read_manifest(build_dir: Path) -> Manifest | None:
         return None
 
 
-def pin_build(build_dir: Path, into: Path) -> Path:
+def pin_build(build_dir: Path, into: Path, *, graph_files: bool = False) -> Path:
     """A private, unchanging view of the build in ``build_dir``, in the empty folder ``into``.
 
     ``kg build`` swaps the build folder whole while a server may be reading it (``kg query`` after
     an edit rebuilds). A long-running reader pins the build: hard links (copies across file
     systems) keep the files it started with, whatever happens to ``build_dir`` after.
 
+    :param graph_files: pin each named graph's own file too (``kg publish`` sends them).
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
     """
     for _ in range(3):
         before = (build_dir / MANIFEST_FILE).read_bytes() if (build_dir / MANIFEST_FILE).exists() else None
         if before is None:
             break
-        for name in (MANIFEST_FILE, DATASET_FILE):
-            (into / name).unlink(missing_ok=True)
-            try:
-                os.link(build_dir / name, into / name)
-            except OSError:
-                shutil.copyfile(build_dir / name, into / name)
+        names = [MANIFEST_FILE, DATASET_FILE, ROUNDS_FILE]  # the rounds: for the pages' proofs
+        if graph_files:
+            names += [info.file for info in Manifest.from_json(json.loads(before)).graphs]
+        try:
+            for name in names:
+                _link(build_dir / name, into / name)
+        except FileNotFoundError:  # swapped while linking: try again
+            continue
         if (build_dir / MANIFEST_FILE).read_bytes() == before == (into / MANIFEST_FILE).read_bytes():
             return into  # no swap in between: manifest and dataset belong together
     raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link to ``source`` at ``target`` (a copy across file systems), replacing what is there."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def load_store(build_dir: Path) -> tuple[Manifest, ox.Store]:

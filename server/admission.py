@@ -12,7 +12,8 @@ The rules, applied whenever a worker frees or a query arrives:
   go round (one query per client per turn): a client sending many queries cannot starve others.
 - The last free worker is kept: a query that takes it is on a leash, stopped by the caller past
   ``slow`` seconds and queued again (``requeue``) to wait for another worker, and its client
-  is barred from the kept worker. While long queries hold the other workers, the queries that
+  is barred from the kept worker while other clients are about (seen in the last ``_ABOUT``
+  seconds: alone, it harms no one). While long queries hold the other workers, the queries that
   take milliseconds still find one free: a client's first long query holds it for ``slow``
   seconds at most, once per cooldown. A client running one long query may run light ones beside it.
 - A barred client may have ``max_waiting_barred`` queries waiting; the clients that are not light
@@ -39,6 +40,8 @@ W = TypeVar("W")
 LIGHT, UNKNOWN, BARRED = 0, 1, 2
 #: Clients remembered at most (least recently seen forgotten first): a bound on memory.
 _MAX_CLIENTS = 10_000
+#: Seconds since another client was last seen, within which a barred client stays off the kept worker.
+_ABOUT = 10.0
 
 
 @dataclass(eq=False)
@@ -61,6 +64,8 @@ class _Client:
     #: Until when (monotonic seconds) the client counts as light, and as barred (barred wins).
     light_until: float = 0.0
     barred_until: float = 0.0
+    #: When it was last seen (monotonic seconds).
+    seen: float = 0.0
     #: Its queries holding a worker now.
     running: int = 0
     #: Its queries waiting for a worker, oldest first.
@@ -192,7 +197,15 @@ class Admission(Generic[W]):
                     break
                 del self._clients[oldest]
         self._clients.move_to_end(address)
+        record.seen = time.monotonic()
         return record
+
+    def _others_about(self, address: str, now: float) -> bool:
+        """True when a client other than ``address`` was seen in the last ``_ABOUT`` seconds."""
+        for other in reversed(self._clients):  # the most recently seen last
+            if other != address:
+                return now - self._clients[other].seen < _ABOUT
+        return False
 
     def _waiting_unproven(self, now: float) -> int:
         return sum(len(self._clients[c].waiting) for c in self._turns if self._clients[c].kind(now) != LIGHT)
@@ -233,7 +246,7 @@ class Admission(Generic[W]):
             address = min(self._turns, key=lambda c: self._clients[c].kind(now))  # the first of the best class
             record = self._clients[address]
             kept = self.keep_one and len(self._free) == 1
-            if kept and record.kind(now) == BARRED:
+            if kept and record.kind(now) == BARRED and self._others_about(address, now):
                 return  # the kept worker waits for a client that is not barred
             ticket = record.waiting.popleft()
             self._turns.remove(address)

@@ -14,10 +14,12 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from kg.errors import KgError, NotBuiltError
-from server import headers, sparql, ui
+from server import headers, linked_data, pages, sparql, ui
 from server.cache import ResultCache
 from server.errors import HTTP_STATUS, BusyError
 from server.executor import Executor, backend_worker_command, worker_command
+from server.proofs import explainer
+from server.reader import Reader
 from server.remote import check_backend_url
 from server.settings import load_settings
 from server.worker import served_manifest
@@ -47,6 +49,10 @@ def create_app(build_dir: Path | None, config: Mapping[str, Any] | None = None) 
         endpoint = _local_endpoint(Path(build_dir).resolve(), settings)
     atexit.register(endpoint.executor.close)
     sparql.init_app(app, endpoint)
+    reader = Reader(endpoint, settings["ROW_LIMIT"])
+    linked_data.init_app(app, reader, settings["IRI_BASE"])
+    pinned = None if build_dir is None or settings["BACKEND"] else Path(build_dir).resolve()
+    pages.init_app(app, explainer(reader, endpoint.manifest, pinned))
     examples = settings["EXAMPLES_DIR"]
     ui.init_app(app, Path(examples) if examples else None, remote=endpoint.manifest is None)
     headers.init_app(app)

@@ -84,6 +84,12 @@ class Answer:
     #: Bytes of the results.
     length: int = 0
 
+    def content(self) -> bytes:
+        """The results whole, from memory or from the file: for a reader in this process (the pages)."""
+        if self.spool is None:
+            return self.body
+        return os.pread(self.spool.fileno(), self.length, 0)
+
 
 class _Leashed(Exception):
     """A query on the kept worker ran past the leash; its worker was stopped."""

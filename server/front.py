@@ -39,6 +39,7 @@ from flask import Flask
 
 from server.bodies import FileBody
 from server.connections import ConnectionWatch
+from server.headers import SECURITY_HEADERS
 from server.proctree import children, memory_bytes
 
 log = logging.getLogger(__name__)
@@ -255,8 +256,8 @@ class Front:
         return False
 
 
-#: CORS on the front's own answers, as on Flask's (``server.headers``): browsers may read the errors.
-_CORS = [("access-control-allow-origin", "*")]
+#: CORS and the security headers on the front's own answers, as on Flask's (``server.headers``).
+_CORS = [("access-control-allow-origin", "*"), *((name.lower(), value) for name, value in SECURITY_HEADERS.items())]
 _CLOSE = ("connection", "close")
 _RETRY = ("retry-after", "1")
 

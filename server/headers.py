@@ -1,4 +1,4 @@
-"""What every response gets on its way out: CORS headers for browser clients, and gzip when it pays.
+"""What every response gets on its way out: CORS headers for browser clients, security headers, and gzip when it pays.
 
 CORS allows any origin but never credentials: the endpoint is public and has no cookies to
 protect, so ``*`` is safe, and a preflight is answered for any method the endpoint serves.
@@ -10,6 +10,18 @@ import gzip
 
 from flask import Flask, Response, current_app, request
 
+#: Pages run only the server's own scripts (no inline script, no other origin), may not be framed, and
+#: reach nothing but this server; data from the graph is inserted as text, so this is defence in depth.
+#: Inline styles are allowed: the editor (CodeMirror) and the graph drawing (cytoscape.js) set them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+#: Headers every response gets: no MIME sniffing, no Referer sent to the sites pages link to.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+#: Headers every HTML page gets besides (X-Frame-Options for browsers without frame-ancestors).
+PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Options": "DENY"}
+
 #: Headers a browser script may read from a response.
 _EXPOSED = "X-Result-Rows, X-Result-Truncated, ETag, Content-Encoding"
 #: How long a browser may reuse a preflight answer, in seconds.
@@ -18,6 +30,7 @@ _PREFLIGHT_MAX_AGE = "86400"
 
 def init_app(app: Flask) -> None:
     app.after_request(_cors)
+    app.after_request(_security)
     app.after_request(_gzip)
 
 
@@ -30,6 +43,13 @@ def _cors(response: Response) -> Response:
         if requested:
             response.headers["Access-Control-Allow-Headers"] = requested
         response.headers["Access-Control-Max-Age"] = _PREFLIGHT_MAX_AGE
+    return response
+
+
+def _security(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    if response.mimetype == "text/html":
+        response.headers.update(PAGE_HEADERS)
     return response
 
 

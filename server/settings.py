@@ -71,11 +71,16 @@ DEFAULTS: dict[str, Any] = {
     #: (``kg serve --backend URL``; see ``server.remote``). No build is read, GRAPHS must be empty, and
     #: the result cache and ETags are off: the backend's data may change without this server knowing.
     "BACKEND": None,
+    #: The start of the dataset's IRIs, which this server answers for: ``/id/x`` is ``IRI_BASE`` + ``id/x``.
+    #: A redirect (``w3id/.htaccess`` for w3id.org) sends the IRIs here; change it with the data's IRIs.
+    "IRI_BASE": "https://w3id.org/newskg/",
 }
 
 
 #: Settings that name a text (a folder, a URL) and may be unset.
 _TEXTS = ("EXAMPLES_DIR", "BACKEND")
+#: Settings that name a text and must be set.
+_REQUIRED_TEXTS = ("IRI_BASE",)
 
 
 #: Settings that must be at least 1: a pool, a thread count, a limit that would refuse everything.
@@ -107,6 +112,9 @@ def _checked(name: str, value: Any, default: Any) -> Any:
     if name in _TEXTS:
         ok = value is None or isinstance(value, str)
         kind = "a text"
+    elif name in _REQUIRED_TEXTS:
+        ok = isinstance(value, str) and value.startswith(("http://", "https://")) and value.endswith("/")
+        kind = "an absolute http(s) IRI ending in /"
     elif isinstance(default, dict):
         ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
         kind = 'a JSON object of IRIs to file names, {"IRI": "file.ttl"}'

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, has_request_context, request
 
 from kg.dataset import Manifest
 from kg.errors import UnsupportedFormat
@@ -42,12 +42,15 @@ class Endpoint:
     #: because nothing here knows when the answers change (a remote backend).
     etag_seed: str | None
 
-    def answer(self, query: QueryRequest, *, client: str, cacheable: bool) -> tuple[Answer, str]:
+    def answer(self, query: QueryRequest, *, cacheable: bool, client: str | None = None) -> tuple[Answer, str]:
         """The answer, from the cache when it may be and is there; and 'hit', 'miss' or 'off'.
 
-        :param client: who asks (the remote address), for the workers' turns.
         :param cacheable: the answer is the same each time (no NOW(), RAND() ...).
+        :param client: who asks, for the workers' turns: by default the remote address of the request
+            being served (a page's queries are its visitor's).
         """
+        if client is None:
+            client = (request.remote_addr if has_request_context() else None) or "-"
         if self.cache is None or not cacheable:
             return self.executor.run(query, client=client, shared=cacheable), "off"
         answer = self.cache.get(query)
@@ -113,7 +116,7 @@ def query() -> Response:
         etag = f"{endpoint.etag_seed}-{query.results_format}-{query.graph_format}"
         if request.if_none_match.contains_weak(etag):
             return _not_modified(etag)
-    answer, g.cache = endpoint.answer(query, client=request.remote_addr or "-", cacheable=deterministic)
+    answer, g.cache = endpoint.answer(query, cacheable=deterministic)
     registry = RDF_SYNTAXES if answer.kind == "graph" else RESULTS_SYNTAXES
     content_type = _content_type(registry[answer.format].media_type)
     response = _from_file(answer, content_type) if answer.spool else Response(answer.body, content_type=content_type)

@@ -1,4 +1,4 @@
-"""The query page at ``/``: an editor, the competency questions as examples, results as a table.
+"""The query page at ``/query``: an editor, the competency questions as examples, results as a table.
 
 Plain HTML, JavaScript and CSS from ``server/static``: the page works with no internet access.
 The examples are read once, when the app starts; no folder, or a missing one, means no examples.
@@ -44,7 +44,7 @@ def init_app(app: Flask, examples_dir: Path | None, *, remote: bool = False) -> 
     app.register_blueprint(bp)
 
 
-@bp.route("/")
+@bp.route("/query")
 def index() -> str:
     # Lists, not dicts: Flask's JSON sorts keys, and the registry's order is the order of preference.
     formats = {
@@ -54,4 +54,10 @@ def index() -> str:
     examples = [asdict(e) for e in current_app.extensions["kg.examples"]]
     prefixes = PREFIX_IRIS
     remote = current_app.extensions["kg.remote"]
-    return render_template("index.html", examples=examples, formats=formats, prefixes=prefixes, remote=remote)
+    return render_template(
+        "query.html",
+        examples=examples,
+        formats=formats,
+        prefixes=prefixes,
+        remote=remote,
+    )

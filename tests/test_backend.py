@@ -32,7 +32,7 @@ from serverutil import ONLY_INFERRED, TEST_SETTINGS, assert_stopped_at_the_limit
 from tools import require
 
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
-from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
+from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, graph_for_article
 from kg.project import Project
 from server.errors import OutsideDatasetError
 from server.executor import Executor, backend_worker_command
@@ -347,7 +347,7 @@ def test_a_backend_worker_cannot_call_a_service_while_it_checks_a_query(fake):
         assert executor.run(QueryRequest("ASK { ?s ?p ?o } # fake:ask")).body.endswith(b"true}")
     finally:
         executor.close()
-    assert [path for path, _, _ in fake.received[before:]] == ["/sparql"]
+    assert [path for path, _, _ in fake.received[before:]] == ["/sparql", "/sparql"]  # the graphs, then the ASK
 
 
 def graph_sizes(published: str) -> str:
@@ -409,7 +409,7 @@ def test_service_description_says_what_is_known_and_claims_no_counts(fronted):
 
 
 def test_the_query_page_offers_the_examples_and_says_a_backend_answers(fronted):
-    page = requests.get(fronted.url, timeout=10)
+    page = requests.get(fronted.url + "query", timeout=10)
     assert page.status_code == 200
     assert "a remote SPARQL endpoint answers the queries" in page.text
     assert page.text.count('"name": "') == len(COMPETENCY)
@@ -424,7 +424,7 @@ def test_an_unreachable_backend_is_a_502_naming_it_in_one_line(project, no_build
     settings = {**SETTINGS, "QUERY_WORKERS": 1, "HTTP_WORKERS": 1}
     with running_server(Project(project.root, no_build), tmp_path / "log", settings, ["--backend", backend]) as server:
         assert requests.get(server.url + "health", timeout=10).status_code == 200
-        assert requests.get(server.url, timeout=10).status_code == 200
+        assert requests.get(server.url + "query", timeout=10).status_code == 200  # the query page needs no data
         response = get(server, "ASK { ?s ?p ?o }")
         assert (response.status_code, response.text) == (
             502,
@@ -454,7 +454,7 @@ def test_an_unreachable_backend_is_a_502_naming_it_in_one_line(project, no_build
             "csv",
             502,
             "the SPARQL backend at {url} answered in text/csv, which cannot be read back; it was asked for"
-            " text/tab-separated-values, application/sparql-results+json;q=0.9, application/sparql-results+xml;q=0.8",
+            " application/sparql-results+xml, application/sparql-results+json;q=0.9, text/tab-separated-values;q=0.8",
         ),
     ],
 )
@@ -464,7 +464,8 @@ def test_the_backends_failures_are_one_line_errors(fronted_fake, fake, marker, s
     assert response.status_code == status
     assert response.text.startswith(message.format(url=f"{fake.url}sparql", base=fake.url))
     assert response.text.count("\n") == 1 and "Traceback" not in response.text
-    assert [path for path, _, _ in fake.received[before:]] == ["/sparql"]  # no redirect followed
+    # the project's graphs listed, then the query; no redirect followed
+    assert [path for path, _, _ in fake.received[before:]] == ["/sparql", "/sparql"]
 
 
 def test_a_backend_that_never_answers_gets_503_within_the_limit_plus_a_second(fronted_fake):
@@ -497,23 +498,27 @@ def test_what_is_forwarded(fronted_fake, fake):
     assert sent.count("PREFIX nkg:") == 1 and sent.endswith(own)  # no prefix declared twice
 
 
-def test_infer_false_sends_every_named_graph_but_the_inferred_one(fronted_fake, fake):
-    fake.graphs = [str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), "urn:article"]
+def test_the_dataset_sent_is_the_projects_graphs_and_infer_false_leaves_out_the_inferred_one(fronted_fake, fake):
+    article = str(graph_for_article("a"))
+    fake.graphs = [str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), article, "urn:other"]
+    project_graphs = [str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH), article]
+    for infer, default in (("false", [str(ONTOLOGY_GRAPH), article]), ("true", project_graphs)):
+        before = len(fake.received)
+        assert get(fronted_fake, "ASK { ?s ?p ?o } # fake:ask", infer=infer).json()["boolean"] is True
+        listing, forwarded = fake.forms()[before:]
+        assert listing["query"] == ["SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"]
+        assert forwarded["default-graph-uri"] == default, infer
+        assert forwarded["named-graph-uri"] == project_graphs, infer
     before = len(fake.received)
-    assert get(fronted_fake, "ASK { ?s ?p ?o } # fake:ask", infer="false").json()["boolean"] is True
-    listing, forwarded = fake.forms()[before:]
-    assert listing["query"] == ["SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"]
-    assert forwarded["default-graph-uri"] == [str(ONTOLOGY_GRAPH), "urn:article"]
-    assert forwarded["named-graph-uri"] == fake.graphs
-    before = len(fake.received)
-    assert get(fronted_fake, "ASK { ?s ?p ?o } # fake:ask").status_code == 200  # infer=true: nothing listed
-    [forwarded] = fake.forms()[before:]
+    fake.graphs = ["urn:other"]  # a store kg publish did not fill: queried as it is
+    assert get(fronted_fake, "ASK { ?s ?p ?o } # fake:ask").status_code == 200
+    forwarded = fake.forms()[-1]
     assert "default-graph-uri" not in forwarded and "named-graph-uri" not in forwarded
     fake.graphs = [str(INFERRED_GRAPH)]
     response = get(fronted_fake, "ASK { ?s ?p ?o } # fake:ask", infer="false")
     assert (response.status_code, response.text) == (
         400,
-        "infer=false queries the backend's named graphs but its inferred one, and it has no other named graph:"
+        "infer=false queries the project's graphs on the backend but the inferred one, and it has no other:"
         " query without infer=false\n",
     )
 

@@ -102,7 +102,7 @@ def test_the_query_pages_examples_are_the_projects_own(fixture_project, tmp_path
     """A project without ``queries/`` offers no examples, whichever folder the code lives in."""
     project = fixture_project()
     with running_server(project, tmp_path / "server.log", SETTINGS) as server:
-        page = requests.get(server.url, timeout=10).text
+        page = requests.get(server.url + "query", timeout=10).text
     examples = json.loads(re.search(r'<script id="examples" type="application/json">(.*?)</script>', page)[1])
     assert examples == []
     assert "No example queries found" in page
