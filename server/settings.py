@@ -104,6 +104,11 @@ def load_settings(config: Mapping[str, Any] | None = None) -> Config:
             raise KgError(f"{ENV_PREFIX}_{name} must be 1 or more, not {settings[name]}")
     if settings["MAX_ANSWER_BYTES"] < _MIN_ANSWER_BYTES:
         raise KgError(f"{ENV_PREFIX}_MAX_ANSWER_BYTES must be {_MIN_ANSWER_BYTES} or more")
+    if settings["IDLE_TIMEOUT"] <= settings["QUERY_TIMEOUT"]:
+        raise KgError(
+            f"{ENV_PREFIX}_IDLE_TIMEOUT must be more than {ENV_PREFIX}_QUERY_TIMEOUT: a connection waiting for a"
+            " query's answer moves nothing"
+        )
     return settings
 
 

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from kg.namespaces import INFERRED_GRAPH
+from server.proctree import children
 
 W3C = Path(__file__).resolve().parent / "w3c"
 #: The W3C protocol tests' data, each file as the named graph its manifest names.
@@ -72,6 +73,14 @@ class Server:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def http_processes(self) -> list[int]:
+        """The HTTP processes: the children of kg serve's own process (query workers are theirs)."""
+        return children(self.process.pid)
+
+    def query_workers(self) -> list[int]:
+        """The query worker processes, below the HTTP processes."""
+        return [worker for http in self.http_processes() for worker in children(http)]
 
 
 @contextmanager

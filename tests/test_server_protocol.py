@@ -57,6 +57,35 @@ def test_get_form_post_and_direct_post_give_the_same_answer(endpoint):
     assert len(by_get.json()["results"]["bindings"]) == 5
 
 
+#: Text beyond ASCII in each place a query holds it, and the binding the answer must carry.
+NON_ASCII = {
+    "literal": ('SELECT ?x { BIND("é’ Zoë 東京" AS ?x) }', {"type": "literal", "value": "é’ Zoë 東京"}),
+    "IRI": (
+        "SELECT ?x { BIND(<http://example.org/café/é> AS ?x) }",
+        {"type": "uri", "value": "http://example.org/café/é"},
+    ),
+    "prefixed name": (
+        "SELECT ?x { BIND(id:zoë-dupré AS ?x) }",
+        {"type": "uri", "value": "https://w3id.org/newskg/id/zoë-dupré"},
+    ),
+}
+
+
+@pytest.mark.parametrize("route", ["GET", "POST form", "POST direct"])
+@pytest.mark.parametrize("place", list(NON_ASCII))
+def test_queries_beyond_ascii_are_answered_on_every_route(endpoint, route, place):
+    query, binding = NON_ASCII[place]
+    if route == "GET":
+        response = requests.get(endpoint.sparql, params={"query": query}, timeout=10)
+    elif route == "POST form":
+        response = requests.post(endpoint.sparql, data={"query": query}, timeout=10)
+    else:
+        headers = {"Content-Type": "application/sparql-query"}
+        response = requests.post(endpoint.sparql, data=query.encode(), headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["results"]["bindings"] == [{"x": binding}]
+
+
 def test_protocol_dataset_overrides_from_and_from_named(endpoint):
     query = f"ASK FROM <{DATA3}> {{ <{DATA3}> a ?type }}"
     assert get(endpoint, query).json()["boolean"] is True

@@ -1,0 +1,129 @@
+"""Signals to the real ``kg serve``: a reload reloads and serves on; an HTTP process that ends takes nothing else down.
+
+The master (kg serve's own process) owns the pinned build; an HTTP process owns its query workers,
+which die with it. Each test starts a server of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import requests
+from serverutil import TEST_SETTINGS, Server, running_server
+
+from server.proctree import children, cpu_seconds
+
+ASK = "ASK { ?s ?p ?o }"
+HOST = "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }"
+CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+#: No extra graphs: the fixture project's server needs nothing of the W3C tests.
+SETTINGS = {key: value for key, value in TEST_SETTINGS.items() if key != "GRAPHS"}
+
+
+class Hammer:
+    """Queries sent one after another on new connections while the block runs; their statuses."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.statuses: list[int | str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Hammer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.statuses.append(requests.get(self.server.sparql, params={"query": ASK}, timeout=10).status_code)
+            except requests.RequestException as error:
+                self.statuses.append(type(error).__name__)
+            time.sleep(0.01)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+def answer(server: Server, query: str) -> list[str]:
+    rows = requests.get(server.sparql, params={"query": query}, timeout=10).json()["results"]["bindings"]
+    return [row["who"]["value"] for row in rows]
+
+
+def ask_and_lose_the_answer(server: Server, query: str) -> None:
+    """A query whose HTTP process is killed under it: the connection breaks, as expected."""
+    with contextlib.suppress(requests.ConnectionError):
+        requests.get(server.sparql, params={"query": query}, timeout=30)
+
+
+def test_sighup_reloads_the_rebuilt_build_and_serves_all_along(fixture_project, tmp_path):
+    project = fixture_project()
+    with running_server(project, tmp_path / "server.log", SETTINGS) as server:
+        assert answer(server, HOST) == ["Ilse Varga"]
+        mapping = project.root / "data" / "2031-04-02-harbour-summit" / "mapping.yaml"
+        mapping.write_text(mapping.read_text().replace("label: Ilse Varga", "label: Ilse V. Varga"))
+        command = [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir)]
+        subprocess.run([*command, "build"], check=True, capture_output=True, timeout=120)
+        before = set(server.http_processes())
+        with Hammer(server) as hammer:
+            os.kill(server.process.pid, signal.SIGHUP)
+            wait_for(
+                lambda: len(server.http_processes()) == 2 and not set(server.http_processes()) & before,
+                30,
+                "both HTTP processes replaced",
+            )
+            time.sleep(0.5)
+        assert hammer.statuses and set(hammer.statuses) == {200}, hammer.statuses
+        assert answer(server, HOST) == ["Ilse V. Varga"]
+        assert server.process.poll() is None
+    assert "Traceback" not in server.log_text()
+
+
+def test_a_terminated_http_process_is_replaced_and_the_server_serves_all_along(project, built, tmp_path):
+    with running_server(project, tmp_path / "server.log", SETTINGS) as server:
+        first, second = server.http_processes()
+        with Hammer(server) as hammer:
+            os.kill(first, signal.SIGTERM)
+            wait_for(lambda: first not in server.http_processes(), 10, "the terminated HTTP process ended")
+            wait_for(lambda: len(server.http_processes()) == 2, 10, "another HTTP process took its place")
+            time.sleep(0.5)
+        assert hammer.statuses and set(hammer.statuses) == {200}, hammer.statuses
+        assert second in server.http_processes() and server.process.poll() is None
+        assert requests.get(server.url + "health", timeout=5).status_code == 200
+
+
+def test_an_http_process_killed_mid_query_takes_its_query_worker_with_it(project, built, tmp_path):
+    """SIGKILL leaves no time to stop anything: the kernel ends the worker (it burned its CPU limit, before)."""
+    settings = {**SETTINGS, "QUERY_TIMEOUT": 20}
+    with running_server(project, tmp_path / "server.log", settings) as server:
+        thread = threading.Thread(target=ask_and_lose_the_answer, args=(server, CARTESIAN), daemon=True)
+        thread.start()
+        time.sleep(0.5)
+        workers = {worker: http for http in server.http_processes() for worker in children(http)}
+        before = {worker: cpu_seconds([worker]) for worker in workers}
+        time.sleep(0.3)
+        busy = max(workers, key=lambda worker: cpu_seconds([worker]) - before[worker])
+        os.kill(workers[busy], signal.SIGKILL)
+        killed = time.monotonic()
+        wait_for(lambda: not os.path.exists(f"/proc/{busy}"), 2, "the busy query worker ended with its HTTP process")
+        print(f"the busy worker ended {time.monotonic() - killed:.2f} s after its HTTP process")
+        wait_for(lambda: len(server.http_processes()) == 2, 10, "another HTTP process took its place")
+        assert requests.get(server.sparql, params={"query": ASK}, timeout=10).json()["boolean"] is True
+        assert server.process.poll() is None
