@@ -3,16 +3,23 @@
 The build folder is written whole into a temporary folder, then swapped in: a failed build leaves
 the previous one untouched. Its files depend on the inputs only (no timestamps, stable blank node
 labels, sorted N-Quads), so the same inputs give byte-identical files.
+
+One build at a time writes a build folder (a lock file beside it). A build that was killed leaves
+its temporary folder; one stopped between the swap's two renames leaves only the previous build,
+renamed. The next build (``recover``, which ``kg serve``, ``kg query`` ... run through ``build``)
+removes such leftovers and puts the previous build back, before it decides what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +28,7 @@ from rdflib.compare import to_canonical_graph
 
 from kg import __version__
 from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
+from kg.errors import KgError
 from kg.mapping import Article, map_article
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_prefixes, graph_for_article
 from kg.project import Project
@@ -61,18 +69,69 @@ def input_fingerprint(project: Project) -> str:
 def build(project: Project, *, force: bool = False) -> BuildReport:
     """Build the dataset into ``project.build_dir``, or reuse it when the inputs have not changed.
 
+    What an interrupted build left is cleaned up first (``recover``).
+
     :raises MappingError: for bad mapping input (file, line and fact named).
     :raises InconsistencyError: when the reasoner finds a contradiction.
     :raises ShapeViolationError: when the asserted data breaks the SHACL shapes.
+    :raises KgError: when the build folder cannot be written.
     """
-    fingerprint = input_fingerprint(project)
-    previous = read_manifest(project.build_dir)
-    if not force and previous is not None and previous.inputs == fingerprint:
-        return BuildReport(previous, reused=True)
-    timings: dict[str, float] = {}
-    graphs = _make_graphs(project, timings)
-    manifest = _timed(timings, "serialize", lambda: _write_build(project, graphs, fingerprint))
-    return BuildReport(manifest, reused=False, timings=timings)
+    with _locked(project.build_dir):
+        recover(project.build_dir)
+        fingerprint = input_fingerprint(project)
+        previous = read_manifest(project.build_dir)
+        if not force and previous is not None and previous.inputs == fingerprint:
+            return BuildReport(previous, reused=True)
+        timings: dict[str, float] = {}
+        graphs = _make_graphs(project, timings)
+        manifest = _timed(timings, "serialize", lambda: _write_build(project, graphs, fingerprint))
+        return BuildReport(manifest, reused=False, timings=timings)
+
+
+def recover(build_dir: Path) -> list[str]:
+    """Clean up after a build that was interrupted; what was done, for the log (call it holding the lock).
+
+    A temporary folder of a killed build is removed. A previous build renamed aside with no
+    build in its place (stopped between the swap's renames) is put back; beside a build, it is removed.
+    """
+    done = []
+    for staging in sorted(build_dir.parent.glob(_staging_prefix(build_dir) + "*")):
+        shutil.rmtree(staging, ignore_errors=True)
+        done.append(f"removed {staging.name}, left by an interrupted build")
+    retired = _retired(build_dir)
+    if retired.exists() and not build_dir.exists() and read_manifest(retired) is not None:
+        retired.rename(build_dir)
+        done.append(f"put the previous build back from {retired.name} (a build was stopped while swapping it)")
+    elif retired.exists():
+        shutil.rmtree(retired, ignore_errors=True)
+        done.append(f"removed {retired.name}, left by an interrupted build")
+    return done
+
+
+@contextlib.contextmanager
+def _locked(build_dir: Path) -> Iterator[None]:
+    """Hold the build folder's lock: another build waits until this one is done."""
+    try:
+        build_dir.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(build_dir.parent / f".{build_dir.name}.lock", "a")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise KgError(f"cannot write the build folder {build_dir}: {error.strerror or error}") from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _staging_prefix(build_dir: Path) -> str:
+    """How the temporary folders of builds of ``build_dir`` begin (beside it, on the same file system).
+
+    >>> _staging_prefix(Path("project/build"))
+    '.build-'
+    """
+    return f".{build_dir.name}-"
+
+
+def _retired(build_dir: Path) -> Path:
+    return build_dir.with_name(build_dir.name + ".old")
 
 
 def check(project: Project) -> dict[str, int]:
@@ -121,7 +180,7 @@ def _write_build(project: Project, graphs: _Graphs, fingerprint: str) -> Manifes
     named += [(f"article-{article.slug}", graph_for_article(article.slug), g) for article, g in graphs.articles]
     named.append(("inferred", INFERRED_GRAPH, graphs.closure.inferred))
     project.build_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=project.build_dir.parent))
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(project.build_dir), dir=project.build_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the build is for everyone who can read the project
     try:
         infos = [_write_graph(staging, name, iri, graph) for name, iri, graph in named]
@@ -168,7 +227,7 @@ def _write_rounds(path: Path, closure: Closure) -> None:
 
 
 def _swap_in(staging: Path, target: Path) -> None:
-    retired = target.with_name(target.name + ".old")
+    retired = _retired(target)
     shutil.rmtree(retired, ignore_errors=True)
     if target.exists():
         target.rename(retired)

@@ -58,6 +58,9 @@ _FROM = re.compile(r"(?<![\w:?$\-])FROM(?![\w:\-])", re.IGNORECASE)
 #: Built-in functions whose value differs from one evaluation to the next.
 _VOLATILE = re.compile(r"(?<![\w:?$\-])(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
+#: The keywords that start a SPARQL update operation.
+_UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
+
 #: Everything but the brackets that nest: ``{`` ``(`` ``[`` and their closers.
 _NOT_A_BRACKET = re.compile(r"[^{}()\[\]]+")
 
@@ -124,6 +127,20 @@ class QueryText:
     @property
     def is_deterministic(self) -> bool:
         return _VOLATILE.search(self.keywords) is None
+
+
+def is_update(query: str) -> bool:
+    """True when the text is a SPARQL update (its first keyword after the prologue starts an update operation).
+
+    >>> is_update("PREFIX ex: <http://example.org/> INSERT DATA { ex:a ex:b ex:c }")
+    True
+    >>> is_update("BASE <http://example.org/> # DROP ALL\\nSELECT * { ?s ?p ?o }")
+    False
+    """
+    words = [token.text.upper() for token in tokens(query) if token.kind == "word"]
+    while words[:1] in (["PREFIX"], ["BASE"]):
+        words = words[2:] if words[0] == "PREFIX" else words[1:]  # PREFIX name: <iri>, BASE <iri>
+    return bool(words) and words[0] in _UPDATE_KEYWORDS
 
 
 def uses_service(query: str) -> bool:

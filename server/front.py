@@ -45,6 +45,8 @@ from server.proctree import children, memory_bytes
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("server.access")
 
+#: Set by ``kg serve`` when it serves the last good build because the inputs do not build: /health says so.
+WARNING_VARIABLE = "KG_SERVE_WARNING"
 #: Requests served on one connection before it is closed: a 2 % cost for reconnecting, measured
 #: against up to a halving of throughput when connections cling to one HTTP process (bench/README.md).
 REQUESTS_PER_CONNECTION = 50
@@ -129,6 +131,8 @@ class Front:
         workers = self.endpoint.executor.status()
         ready = workers.pop("ready")
         body = {"status": "ok" if ready else "starting", "workers": workers, "memory_mib": self._memory_mib()}
+        if os.environ.get(WARNING_VARIABLE):  # kg serve kept the last good build: the inputs do not build
+            body["warning"] = os.environ[WARNING_VARIABLE]
         protocol.response_bytes(
             200 if ready else 503,
             [("content-type", "application/json"), ("cache-control", "no-store"), *_CORS],

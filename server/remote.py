@@ -234,7 +234,7 @@ class Backend:
             try:
                 result = self._checker.query(query, prefixes=PREFIX_IRIS, base_iri=base_iri)
             except SyntaxError as error:
-                raise QuerySyntaxError(tidy_syntax_error(str(error))) from None
+                raise QuerySyntaxError(tidy_syntax_error(str(error), query)) from None
             except OSError:
                 message = "the query tried to open a file or a connection; only the dataset can be queried"
                 raise OutsideDatasetError(message) from None

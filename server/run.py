@@ -35,8 +35,9 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import Server
 
-from kg.dataset import pin_build
+from kg.dataset import pin_build, read_manifest
 from kg.errors import KgError, NotBuiltError
+from server.front import WARNING_VARIABLE
 from server.settings import ENV_PREFIX, load_settings
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,20 @@ class _Pins:
         return pinned
 
     def reload(self) -> None:
-        """On SIGHUP: pin the build again; the pins older than the previous one are no longer served."""
+        """On SIGHUP: pin the build again; the pins older than the previous one are no longer served.
+
+        A warning that the inputs did not build (``server.front.WARNING_VARIABLE``) goes once another
+        build is pinned: it was made since.
+        """
+        before = read_manifest(self.current)
         try:
             self.pin()
         except NotBuiltError as error:
             print(f"kg: warning: reload keeps serving the build it had: {error}", file=sys.stderr, flush=True)
             return
+        after = read_manifest(self.current)
+        if before is None or after is None or before.inputs != after.inputs:
+            os.environ.pop(WARNING_VARIABLE, None)
         while len(self.folders) > 2:
             shutil.rmtree(self.folders.pop(0), ignore_errors=True)
         os.environ[_BUILD_VARIABLE] = str(self.current)

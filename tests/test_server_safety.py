@@ -185,7 +185,9 @@ def test_a_syntax_error_gets_400_with_the_parsers_message_and_position(endpoint)
     response = get(endpoint, "SELECT * WHERE {\n  ?s ?p \n}")
     assert response.status_code == 400
     assert response.text.startswith("SPARQL syntax error at 3:2: expected ")
-    assert get(endpoint, "SELECT * { ?s a foo:Bar }").text == "SPARQL syntax error at 1:24: unknown prefix\n"
+    assert get(endpoint, "SELECT * { ?s a foo:Bar }").text == (
+        "SPARQL syntax error at 1:24: unknown prefix foo: (declare it with PREFIX foo: <...>)\n"
+    )
 
 
 @pytest.mark.parametrize(
