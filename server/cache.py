@@ -17,7 +17,6 @@ import threading
 from collections import OrderedDict
 
 from server.executor import Answer
-from server.frames import QueryRequest
 
 #: Bytes an entry costs besides its answer's body: the key, the Answer object, the dict's node
 #: (measured with tracemalloc on CPython 3.11: about 270 bytes; rounded up).
@@ -27,12 +26,15 @@ ENTRY_OVERHEAD = 400
 class ResultCache:
     """Least recently used answers, at most ``max_bytes`` in all, overheads included.
 
+    Keys are ``QueryRequest.digest()``.
+
+    >>> from server.frames import QueryRequest
     >>> cache = ResultCache(4 * (4 + ENTRY_OVERHEAD))
     >>> for n in range(5):
-    ...     cache.put(QueryRequest(f"ASK {{}} # {n}"), Answer("boolean", "json", 1, False, body=b"1234", length=4))
-    >>> cache.get(QueryRequest("ASK {} # 0")) is None  # the least recently used went first
+    ...     cache.put(QueryRequest(f"ASK {{}} # {n}").digest(), Answer("boolean", "json", 1, False, b"1234", length=4))
+    >>> cache.get(QueryRequest("ASK {} # 0").digest()) is None  # the least recently used went first
     True
-    >>> cache.get(QueryRequest("ASK {} # 4")).body, cache.size == 4 * (4 + ENTRY_OVERHEAD), len(cache)
+    >>> cache.get(QueryRequest("ASK {} # 4").digest()).body, cache.size == 4 * (4 + ENTRY_OVERHEAD), len(cache)
     (b'1234', True, 4)
     """
 
@@ -46,15 +48,14 @@ class ResultCache:
     def __len__(self) -> int:
         return len(self._answers)
 
-    def get(self, request: QueryRequest) -> Answer | None:
-        key = request.digest()
+    def get(self, key: bytes) -> Answer | None:
         with self._lock:
             answer = self._answers.get(key)
             if answer is not None:
                 self._answers.move_to_end(key)
             return answer
 
-    def put(self, request: QueryRequest, answer: Answer) -> None:
+    def put(self, key: bytes, answer: Answer) -> None:
         """Keep ``answer``, dropping the least recently used ones to stay within budget.
 
         Answers kept in a temporary file (long ones), and any over a quarter of the budget, are
@@ -63,7 +64,6 @@ class ResultCache:
         cost = _cost(answer)
         if answer.spool is not None or cost > self.max_bytes // 4:
             return
-        key = request.digest()
         with self._lock:
             previous = self._answers.pop(key, None)
             self.size += cost - (_cost(previous) if previous else 0)

@@ -252,12 +252,15 @@ class Executor:
 
     # --- queries --------------------------------------------------------------------------------
 
-    def run(self, request: QueryRequest, *, client: str = "-", shared: bool = False) -> Answer:
+    def run(
+        self, request: QueryRequest, *, client: str = "-", shared: bool = False, key: bytes | None = None
+    ) -> Answer:
         """Run one query on a free worker.
 
         :param client: who asks (the remote address): queries take turns by client.
         :param shared: the query's answer is the same each time (no NOW(), RAND() ...): a repeat may
             share a running query's answer, and a failure is remembered (only with ``fixed_data``).
+        :param key: ``request.digest()``, when the caller has it already.
         :raises QueryTimeoutError: past the time limit, waiting included.
         :raises QueryAbortedError: when the worker died: the memory limit, a stack overflow, or killed from outside.
         :raises BusyError: when no worker came free soon enough, or the client has too many queries waiting.
@@ -270,7 +273,7 @@ class Executor:
         job = Job(request, row_limit=self.row_limit, byte_limit=self.byte_limit, time_limit=self.time_limit)
         if not (shared and self.fixed_data):
             return self._run(job, client, deadline)
-        key = request.digest()
+        key = key or request.digest()
         with self._lock:
             failure = self._failures.get(key)
             if failure is not None:

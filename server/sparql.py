@@ -53,11 +53,12 @@ class Endpoint:
             client = (request.remote_addr if has_request_context() else None) or "-"
         if self.cache is None or not cacheable:
             return self.executor.run(query, client=client, shared=cacheable), "off"
-        answer = self.cache.get(query)
+        key = query.digest()
+        answer = self.cache.get(key)
         if answer is not None:
             return answer, "hit"
-        answer = self.executor.run(query, client=client, shared=True)
-        self.cache.put(query, answer)
+        answer = self.executor.run(query, client=client, shared=True, key=key)
+        self.cache.put(key, answer)
         return answer, "miss"
 
 

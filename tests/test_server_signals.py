@@ -23,6 +23,7 @@ from server.proctree import children, cpu_seconds
 ASK = "ASK { ?s ?p ?o }"
 HOST = "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }"
 CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+LIMIT = TEST_SETTINGS["QUERY_TIMEOUT"]
 #: No extra graphs: the fixture project's server needs nothing of the W3C tests.
 SETTINGS = {key: value for key, value in TEST_SETTINGS.items() if key != "GRAPHS"}
 
@@ -96,16 +97,41 @@ def test_sighup_reloads_the_rebuilt_build_and_serves_all_along(fixture_project, 
     assert "Traceback" not in server.log_text()
 
 
-def test_a_terminated_http_process_is_replaced_and_the_server_serves_all_along(project, built, tmp_path):
+def busy_worker(server: Server) -> tuple[int, int]:
+    """(the query worker using the CPU now, its HTTP process)."""
+    workers = {worker: http for http in server.http_processes() for worker in children(http)}
+    before = {worker: cpu_seconds([worker]) for worker in workers}
+    time.sleep(0.3)
+    busy = max(workers, key=lambda worker: cpu_seconds([worker]) - before[worker])
+    return busy, workers[busy]
+
+
+def test_a_terminated_http_process_finishes_its_query_then_ends_with_its_worker_and_is_replaced(
+    project, built, tmp_path
+):
+    """SIGTERM is a graceful stop: the running query gets its answer (here: the time limit), then the process
+    and its query workers end, another takes its place, and the server answers all along."""
     with running_server(project, tmp_path / "server.log", SETTINGS) as server:
-        first, second = server.http_processes()
+        answers: list[int] = []
+        query = threading.Thread(
+            target=lambda: answers.append(
+                requests.get(server.sparql, params={"query": CARTESIAN}, timeout=30).status_code
+            ),
+            daemon=True,
+        )
+        query.start()
+        time.sleep(0.3)
+        busy, http = busy_worker(server)
         with Hammer(server) as hammer:
-            os.kill(first, signal.SIGTERM)
-            wait_for(lambda: first not in server.http_processes(), 10, "the terminated HTTP process ended")
+            os.kill(http, signal.SIGTERM)
+            wait_for(lambda: not os.path.exists(f"/proc/{busy}"), LIMIT + 3, "the busy worker ended with its process")
+            wait_for(lambda: http not in server.http_processes(), 10, "the terminated HTTP process ended")
             wait_for(lambda: len(server.http_processes()) == 2, 10, "another HTTP process took its place")
             time.sleep(0.5)
+        query.join()
+        assert answers == [503]  # its answer: stopped at the time limit, not a broken connection
         assert hammer.statuses and set(hammer.statuses) == {200}, hammer.statuses
-        assert second in server.http_processes() and server.process.poll() is None
+        assert server.process.poll() is None
         assert requests.get(server.url + "health", timeout=5).status_code == 200
 
 
@@ -116,11 +142,8 @@ def test_an_http_process_killed_mid_query_takes_its_query_worker_with_it(project
         thread = threading.Thread(target=ask_and_lose_the_answer, args=(server, CARTESIAN), daemon=True)
         thread.start()
         time.sleep(0.5)
-        workers = {worker: http for http in server.http_processes() for worker in children(http)}
-        before = {worker: cpu_seconds([worker]) for worker in workers}
-        time.sleep(0.3)
-        busy = max(workers, key=lambda worker: cpu_seconds([worker]) - before[worker])
-        os.kill(workers[busy], signal.SIGKILL)
+        busy, http = busy_worker(server)
+        os.kill(http, signal.SIGKILL)
         killed = time.monotonic()
         wait_for(lambda: not os.path.exists(f"/proc/{busy}"), 2, "the busy query worker ended with its HTTP process")
         print(f"the busy worker ended {time.monotonic() - killed:.2f} s after its HTTP process")
