@@ -20,19 +20,8 @@ from kg.mapping.statements import Kind
 from kg.namespaces import ID, NKG
 from kg.vocabulary import PropertyKind
 
-CLAIM_KEYS = {
-    "quote",
-    "occurrence",
-    "label",
-    "claimant",
-    "verb",
-    "status",
-    "through",
-    "during",
-    "quotation",
-    "clause",
-    "says",
-}
+CLAIM_KEYS = {"quote", "occurrence", "label", "claimant", "verb", "status", "through", "during", "quotation"}
+CLAIM_KEYS |= {"clause", "says", "coreference"}
 SAY_KEYS = {"statement", "certainty", "polarity", "time", "hedge", "condition"}
 #: The factuality a proposition has unless its entry says otherwise: the claimant commits to it.
 SAID = {"certainty": "certain", "polarity": "positive", "time": "happened"}
@@ -49,6 +38,8 @@ class ClaimRecord:
     name: str
     where: str
     span: Span
+    #: Words of the quote that stand for the claimant ("He"), who is named in another sentence.
+    coreference: tuple[Span, URIRef] | None = None
     clauses: list[Span] = field(default_factory=list)
     quotations: list[Span] = field(default_factory=list)
     #: Each claimed statement (conditions included) with ``file:line`` of the claim's ``says``.
@@ -78,7 +69,10 @@ def map_claim(ctx: MappingContext, name: str, entry: Any) -> ClaimRecord:
     def state(prop: URIRef, obj, key: str) -> None:
         ctx.add((claim, prop, obj), Kind.RECORD, entry, fact, key, **support)
 
-    state(NKG.claimant, ctx.resource(ctx.required(entry, "claimant", fact), entry, fact, "claimant"), "claimant")
+    claimant = ctx.resource(ctx.required(entry, "claimant", fact), entry, fact, "claimant")
+    state(NKG.claimant, claimant, "claimant")
+    if "coreference" in entry:
+        record.coreference = (ctx.words_in(entry["coreference"], span, entry, fact, "coreference"), claimant)
     state(NKG.reportingVerb, Literal(str(ctx.required(entry, "verb", fact))), "verb")
     state(NKG.epistemicStatus, ctx.resource(ctx.required(entry, "status", fact), entry, fact, "status"), "status")
     for key, prop in (("through", NKG.reportedThrough), ("during", NKG.madeDuring)):
@@ -161,7 +155,7 @@ def _map_proposition(ctx: MappingContext, proposition: URIRef, content: Any, nod
         object_label = ctx.label_of(target, str(value))
     else:
         state(NKG.propositionValue, target)
-        object_label = f'"{value}"'
+        object_label = f'"{target}"'
     predicate_label = ctx.vocabulary.labels.get(prop.iri, str(property_name))
     label = f"{ctx.label_of(subject, subject_name)} {predicate_label} {object_label}"
     ctx.name(proposition, NKG.Proposition, label, support["span"], support["origin"])

@@ -67,6 +67,11 @@ def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple
         map_fact(ctx, entry, mentions, pending)
     resolve_pending_dates(ctx, pending)
     claims: list[ClaimRecord] = [map_claim(ctx, name, entry) for name, entry in _named(mapping, "claims")]
+    for claim in claims:
+        if claim.coreference is not None and mentions.setdefault(*claim.coreference) != claim.coreference[1]:
+            raise MappingError(
+                f"claim '{claim.name}': its coreference words already name another entity", source=claim.where
+            )
     for name, entry in _named(mapping, "corrections"):
         map_correction(ctx, name, entry)
     for name, entry in _named(mapping, "anomalies"):
