@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 from kg.dates import day_start
 from kg.errors import MappingError
@@ -61,7 +61,15 @@ def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple
     try:
         mentions = find_mentions(ctx.article.text, {entity: found.words for entity, found in names.items()}, pinned)
     except AmbiguousName as problem:
-        raise MappingError(f"{problem}: give each entity words of its own", source=ctx.display) from None
+        name = next(n for n, _ in _named(mapping, "entities") if ctx.ids[n] == problem.second)
+        other = next(n for n, _ in _named(mapping, "entities") if ctx.ids[n] == problem.first)
+        entry = mapping["entities"][name]
+        raise ctx.error(
+            f"the words {problem.words!r} also name '{other}': give each entity words of its own",
+            entry,
+            f"entity '{name}'",
+            "aka" if problem.words in (entry.get("aka") or []) else None,
+        ) from None
     pending: list[PendingDate] = []
     for entry in mapping.get("facts") or []:
         map_fact(ctx, entry, mentions, pending)
@@ -82,6 +90,8 @@ def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple
     check_one_entity_per_thing(ctx, claims)
     ctx.statements.write(ctx.graph, ctx.slug, ctx.segment)
     write_mentions(ctx.graph, ctx.slug, mentions, ctx.segment)
+    for chunk, _ in ctx.zoning.chunks():  # the page's layout: each stretch of one zone is a part of the article
+        ctx.graph.add((ctx.article.iri, DCTERMS.hasPart, ctx.segment(chunk)))
     ctx.describe_segments()
     return ctx.article, ctx.graph
 

@@ -20,6 +20,10 @@ from kg.namespaces import ARTICLE, NKG, OA
 class AmbiguousName(ValueError):
     """The same words name two entities; str(e) says which."""
 
+    def __init__(self, words: str, first: URIRef, second: URIRef) -> None:
+        self.words, self.first, self.second = words, first, second
+        super().__init__(f"the words {words!r} name both {first} and {second}")
+
 
 def find_mentions(
     text: str, names: dict[URIRef, list[str]], pinned: dict[Span, URIRef] | None = None
@@ -43,7 +47,7 @@ def find_mentions(
     for entity, words in names.items():
         for word in words:
             if owners.setdefault(word, entity) != entity:
-                raise AmbiguousName(f"the words {word!r} name both {owners[word]} and {entity}")
+                raise AmbiguousName(word, owners[word], entity)
     found: dict[Span, URIRef] = dict(pinned or {})
     for entity, words in names.items():
         spans = {span for word in words for span in _occurrences(text, word)}
