@@ -55,7 +55,7 @@ CONTRADICTIONS = {
         "    about: treaty-signing\n    coreference: met\n    date: Monday\n",
         "the data contradicts the ontology: id:treaty-signing has several values of the functional property"
         " nkg:date: '2031-03-31T00:00:00', '2031-04-03T00:00:00'; id:treaty-signing has several values of the"
-        " functional property nkg:dateRule: \"the day after the anchor's day\", \"the nearest Monday to the anchor's day\"",
+        ' functional property nkg:dateRule: "the day after the anchor\'s day", "the nearest Monday to the anchor\'s day"',
     ),
 }
 

@@ -146,7 +146,7 @@ CASES = {
         "entity 'tomas-reed': the words 'Ms Varga' also name 'ilse-varga': give each entity words of its own",
     ),
     "an attributed clause that is not in the quote": (
-        "    clause: Northland \"agreed to share the western banks\"",
+        '    clause: Northland "agreed to share the western banks"',
         "    clause: Southmark agreed",
         "clause: Southmark agreed",
         "claim 'reed-northland-agreed': 'clause': not found in the quote: 'Southmark agreed'",
