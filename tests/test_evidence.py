@@ -37,7 +37,7 @@ def test_story_triples_are_many_and_nearly_all_from_the_text(store):
            }""",
     )
     from_text, from_sources = (int(term.value) for term in counts[0])
-    assert (from_text, from_sources) == (828, 19)
+    assert (from_text, from_sources) == (1584, 45)
 
 
 def test_quote_selectors_carry_the_context_around_the_quote(store):
