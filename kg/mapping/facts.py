@@ -156,7 +156,7 @@ def map_date(
 def resolve_pending_dates(ctx: MappingContext, pending: list[PendingDate]) -> None:
     """Give each event dated by another event that event's day, with the anchor and the rule."""
     for item in pending:
-        days = [d for d in ctx.statements.objects(item.anchor, NKG.date)]
+        days = ctx.statements.objects(item.anchor, NKG.date)
         if len(days) != 1:
             raise ctx.error(
                 f"the anchor {ctx.label_of(item.anchor, str(item.anchor))!r} has no date of its own",

@@ -103,12 +103,6 @@ class Statements:
         if coreference is not None:
             support.coreference.add(coreference)
 
-    def __contains__(self, triple: Triple) -> bool:
-        return triple in self._support
-
-    def items(self) -> Iterator[tuple[Triple, Support]]:
-        return iter(self._support.items())
-
     def facts(self) -> Iterator[tuple[Triple, Support]]:
         return ((t, s) for t, s in self._support.items() if Kind.FACT in s.kinds)
 
