@@ -27,6 +27,7 @@ from rdflib import BNode, Graph
 from rdflib.compare import to_canonical_graph
 
 from kg import __version__
+from kg.coverage import measure_coverage
 from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
 from kg.errors import KgError
 from kg.mapping import Article, map_article
@@ -192,6 +193,7 @@ def _write_build(project: Project, graphs: _Graphs, fingerprint: str) -> Manifes
             articles=[article.slug for article, _ in graphs.articles],
             graphs=infos,
             filtered={reason: n for reason, n in sorted(graphs.closure.filtered.items())},
+            coverage=[c.to_json() for _, graph in graphs.articles for c in measure_coverage(graph)],
         )
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n")
         _swap_in(staging, project.build_dir)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg import __version__
+from kg.coverage import Coverage
 from kg.errors import KgError
 from kg.export import GRAPH_SELECTIONS
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES
@@ -162,6 +163,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--force", action="store_true", help="rebuild even when the inputs have not changed")
     build.set_defaults(command=cmd_build)
+
+    coverage = _command(
+        commands,
+        "coverage",
+        "how much of each article its graph covers, and the content sentences it leaves out",
+        "Counts, per article, the content sentences with a fact, with a claim only, or with nothing, and the"
+        " mentions; lists the sentences no statement covers.",
+        "kg coverage\nkg coverage --format json",
+    )
+    coverage.add_argument("--format", default="text", choices=["text", "json"], help="how to write the figures")
+    coverage.set_defaults(command=cmd_coverage)
 
     validate = _command(
         commands,
@@ -316,10 +328,35 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
     )
     for reason, count in report.manifest.filtered.items():
         print(f"    filtered: {count:6d}  {reason}")
+    for coverage in report.manifest.coverage:
+        print(f"  coverage: {Coverage(**coverage).summary()}")
     if report.timings:
         total = sum(report.timings.values())
         steps = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.timings.items())
         print(f"  time: {steps} (total {total:.2f} s)")
+    return 0
+
+
+def cmd_coverage(project: Project, args: argparse.Namespace) -> int:
+    import json
+
+    from kg.build import build
+
+    manifest = build(project).manifest
+    if args.format == "json":
+        print(json.dumps(manifest.coverage, indent=2, ensure_ascii=False))
+        return 0
+    for data in manifest.coverage:
+        coverage = Coverage(**data)
+        print(f"kg: coverage of {coverage.summary()}")
+        for zone, counts in coverage.zones.items():
+            shown = ", ".join(f"{counts.get(what, 0)} {what}" for what in ("mentions", "facts", "claims"))
+            print(f"  {zone}: {shown}")
+        print(f"  content sentences without a statement: {len(coverage.unmapped)}")
+        for sentence in coverage.unmapped:
+            print(f"    - {sentence}")
+        if coverage.unlinked:
+            print(f"  capitalised words no mention covers: {', '.join(coverage.unlinked)}")
     return 0
 
 

@@ -40,6 +40,8 @@ class Manifest:
     articles: list[str]
     graphs: list[GraphInfo]
     filtered: dict[str, int] = field(default_factory=dict)
+    #: Per article, what its graph covers (``kg.coverage.Coverage.to_json``).
+    coverage: list[dict] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:

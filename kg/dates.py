@@ -19,14 +19,16 @@ _RELATIVE_DAYS = {
     "today": 0, "tonight": 0, "this morning": 0, "this afternoon": 0, "this evening": 0,
     "tomorrow": 1, "yesterday": -1, "last night": -1,
 }  # fmt: skip
+_RELATIVE_RULES = {0: "the anchor's day", 1: "the day after the anchor's day", -1: "the day before the anchor's day"}
 
 
 @dataclass(frozen=True)
 class ResolvedDay:
-    """A day, and whether it was worked out from a relative expression."""
+    """A day, whether it was worked out from a relative expression, and how (the rule, in words)."""
 
     day: date
     resolved: bool
+    rule: str | None = None
 
 
 def resolve_day(expression: str, article_date: date) -> ResolvedDay | None:
@@ -36,13 +38,15 @@ def resolve_day(expression: str, article_date: date) -> ResolvedDay | None:
 
     >>> sunday = date(2025, 8, 17)
     >>> resolve_day("Friday night", sunday)
-    ResolvedDay(day=datetime.date(2025, 8, 15), resolved=True)
+    ResolvedDay(day=datetime.date(2025, 8, 15), resolved=True, rule="the nearest Friday to the anchor's day")
     >>> resolve_day("Monday", sunday).day, resolve_day("Sunday afternoon", sunday).day
     (datetime.date(2025, 8, 18), datetime.date(2025, 8, 17))
     >>> resolve_day("Sunday 17 August", sunday)
-    ResolvedDay(day=datetime.date(2025, 8, 17), resolved=False)
-    >>> resolve_day("2025-02-28", sunday)
-    ResolvedDay(day=datetime.date(2025, 2, 28), resolved=False)
+    ResolvedDay(day=datetime.date(2025, 8, 17), resolved=False, rule=None)
+    >>> resolve_day("August 17, 2025", sunday).day, resolve_day("2025-02-28", sunday).day
+    (datetime.date(2025, 8, 17), datetime.date(2025, 2, 28))
+    >>> resolve_day("tomorrow", sunday).rule
+    "the day after the anchor's day"
     >>> resolve_day("Blursday", sunday) is None
     True
     """
@@ -51,21 +55,27 @@ def resolve_day(expression: str, article_date: date) -> ResolvedDay | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return _explicit(lambda: date.fromisoformat(text))
     if text in _RELATIVE_DAYS:
-        return ResolvedDay(article_date + timedelta(days=_RELATIVE_DAYS[text]), True)
+        offset = _RELATIVE_DAYS[text]
+        return ResolvedDay(article_date + timedelta(days=offset), True, _RELATIVE_RULES[offset])
     match = re.fullmatch(r"(?:\w+day\s+)?(\d{1,2})\s+(\w+)(?:\s+(\d{4}))?", text)
     if match and match[2] in _MONTHS:
         year = int(match[3]) if match[3] else article_date.year
         return _explicit(lambda: date(year, _MONTHS.index(match[2]) + 1, int(match[1])))
+    match = re.fullmatch(r"(?:\w+day,?\s+)?(\w+)\s+(\d{1,2})(?:,?\s+(\d{4}))?", text)
+    if match and match[1] in _MONTHS:
+        year = int(match[3]) if match[3] else article_date.year
+        return _explicit(lambda: date(year, _MONTHS.index(match[1]) + 1, int(match[2])))
     match = re.fullmatch(rf"(last\s+|next\s+)?(\w+day){_PART_OF_DAY}", text)
     if match and match[2] in _WEEKDAYS:
         offset = (_WEEKDAYS.index(match[2]) - article_date.weekday()) % 7
+        weekday = match[2].capitalize()
         if match[1] and match[1].strip() == "last":
-            offset = offset - 7 if offset else -7
+            offset, rule = (offset - 7 if offset else -7), f"the {weekday} before the anchor's day"
         elif match[1]:
-            offset = offset or 7
-        elif offset > 3:
-            offset -= 7
-        return ResolvedDay(article_date + timedelta(days=offset), True)
+            offset, rule = (offset or 7), f"the {weekday} after the anchor's day"
+        else:
+            offset, rule = (offset - 7 if offset > 3 else offset), f"the nearest {weekday} to the anchor's day"
+        return ResolvedDay(article_date + timedelta(days=offset), True, rule)
     return None
 
 

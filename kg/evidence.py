@@ -44,10 +44,11 @@ def occurrences(text: str, quote: str, start: int = 0, end: int | None = None) -
     return found
 
 
-def locate(text: str, quote: str, occurrence: int | None = None, within: Span | None = None) -> Span:
+def locate(text: str, quote: str, occurrence: int | None = None, within: Span | None = None, *, prefer=None) -> Span:
     """Return where ``quote`` stands in ``text`` (or in the ``within`` part of it).
 
-    A quote found more than once must say which ``occurrence`` (1-based) it means.
+    A quote found more than once must say which ``occurrence`` (1-based) it means, unless
+    ``prefer`` (a test on spans, such as "lies in the article's body") picks out exactly one.
 
     >>> locate("Friday night saw Trump meet with Putin", "Trump")
     Span(start=17, end=22)
@@ -55,22 +56,35 @@ def locate(text: str, quote: str, occurrence: int | None = None, within: Span | 
     Traceback (most recent call last):
     ...
     kg.evidence.QuoteError: quote occurs 2 times; add 'occurrence: N' (1 to 2) or quote more words: 'a b'
+    >>> locate("a b a b", "a b", prefer=lambda span: span.start > 0)
+    Span(start=4, end=7)
+    """
+    spans = locate_all(text, quote, within)
+    if occurrence is None and len(spans) > 1:
+        preferred = [span for span in spans if prefer is not None and prefer(span)]
+        if len(preferred) == 1:
+            return preferred[0]
+        raise QuoteError(
+            f"quote occurs {len(spans)} times; add 'occurrence: N' (1 to {len(spans)}) or quote more words: {quote!r}"
+        )
+    index = (occurrence or 1) - 1
+    if not 0 <= index < len(spans):
+        raise QuoteError(f"occurrence {occurrence} asked, but the quote occurs {len(spans)} time(s): {quote!r}")
+    return spans[index]
+
+
+def locate_all(text: str, quote: str, within: Span | None = None) -> list[Span]:
+    """Every place ``quote`` stands in ``text`` (or in the ``within`` part of it); at least one.
+
+    :raises QuoteError: for an empty quote, or one that is not there.
     """
     if not quote or not quote.strip():
         raise QuoteError("empty quote")
     area = within or Span(0, len(text))
     starts = occurrences(text, quote, area.start, area.end)
-    place = "in the quote" if within else "in the article"
     if not starts:
-        raise QuoteError(f"not found {place}: {quote!r}")
-    if occurrence is None and len(starts) > 1:
-        raise QuoteError(
-            f"quote occurs {len(starts)} times; add 'occurrence: N' (1 to {len(starts)}) or quote more words: {quote!r}"
-        )
-    index = (occurrence or 1) - 1
-    if not 0 <= index < len(starts):
-        raise QuoteError(f"occurrence {occurrence} asked, but the quote occurs {len(starts)} time(s): {quote!r}")
-    return Span(starts[index], starts[index] + len(quote))
+        raise QuoteError(f"not found {'in the quote' if within else 'in the article'}: {quote!r}")
+    return [Span(start, start + len(quote)) for start in starts]
 
 
 def segment_iri(article: URIRef, span: Span) -> URIRef:
@@ -82,24 +96,52 @@ def segment_iri(article: URIRef, span: Span) -> URIRef:
     return URIRef(f"{article}#char={span.start},{span.end}")
 
 
-def describe_segment(graph: Graph, article: URIRef, text: str, span: Span, *, label_prefix: str) -> URIRef:
+def quote_context(text: str, span: Span) -> tuple[str, str]:
+    """The prefix and suffix that make the quote selector of ``span`` pick out ``span`` alone.
+
+    At least ``CONTEXT`` characters on each side, more where the same words with that context occur
+    elsewhere (a caption that repeats a sentence of the body, say).
+
+    >>> text = "x" * 40 + "CCN" + "y" * 40 + " " + "x" * 40 + "CCN" + "y" * 40
+    >>> prefix, suffix = quote_context(text, Span(40, 43))
+    >>> len(occurrences(text, prefix + "CCN" + suffix)), len(prefix) + len(suffix) > 2 * CONTEXT
+    (1, True)
+    """
+    width = CONTEXT
+    while True:
+        prefix = text[max(0, span.start - width) : span.start]
+        suffix = text[span.end : span.end + width]
+        if len(occurrences(text, prefix + text[span.start : span.end] + suffix)) == 1:
+            return prefix, suffix
+        if width >= len(text):  # cannot happen: the whole text occurs once
+            return prefix, suffix
+        width *= 2
+
+
+def describe_segment(
+    graph: Graph, article: URIRef, text: str, span: Span, *, label_prefix: str, zone: URIRef | None = None
+) -> URIRef:
     """Add a nkg:TextSegment for ``span`` with its quote and position selectors; return its IRI.
 
-    Selector blank nodes get labels derived from the article and span, so builds are byte-identical;
-    they start with a letter, as RDF/XML's ``rdf:nodeID`` (an XML name) needs, and are short.
+    The quote selector's prefix and suffix make it unique in the text. Selector blank nodes get
+    labels derived from the article and span, so builds are byte-identical; they start with a
+    letter, as RDF/XML's ``rdf:nodeID`` (an XML name) needs, and are short.
     """
     segment = segment_iri(article, span)
-    tag = hashlib.sha256(label_prefix.encode()).hexdigest()[:6]  # short labels: see kg.mapping._digest
+    tag = hashlib.sha256(label_prefix.encode()).hexdigest()[:6]  # short labels: see kg.mapping.statements
     quote_selector = BNode(f"q{span.start}-{span.end}-{tag}")
     position_selector = BNode(f"p{span.start}-{span.end}-{tag}")
+    prefix, suffix = quote_context(text, span)
     graph.add((segment, RDF.type, NKG.TextSegment))
     graph.add((segment, OA.hasSource, article))
+    if zone is not None:
+        graph.add((segment, NKG.zone, zone))
     graph.add((segment, OA.hasSelector, quote_selector))
     graph.add((segment, OA.hasSelector, position_selector))
     graph.add((quote_selector, RDF.type, OA.TextQuoteSelector))
     graph.add((quote_selector, OA.exact, Literal(text[span.start : span.end])))
-    graph.add((quote_selector, OA.prefix, Literal(text[max(0, span.start - CONTEXT) : span.start])))
-    graph.add((quote_selector, OA.suffix, Literal(text[span.end : span.end + CONTEXT])))
+    graph.add((quote_selector, OA.prefix, Literal(prefix)))
+    graph.add((quote_selector, OA.suffix, Literal(suffix)))
     graph.add((position_selector, RDF.type, OA.TextPositionSelector))
     graph.add((position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger)))
     graph.add((position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))

@@ -37,6 +37,8 @@ FIRST, REST, NIL = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest"), ox.N
 SYMMETRIC = ox.NamedNode(OWL + "SymmetricProperty")
 TRANSITIVE = ox.NamedNode(OWL + "TransitiveProperty")
 FUNCTIONAL = ox.NamedNode(OWL + "FunctionalProperty")
+SOME_VALUES_FROM = ox.NamedNode(OWL + "someValuesFrom")
+ON_PROPERTY = ox.NamedNode(OWL + "onProperty")
 
 Triple = tuple  # (subject, predicate, object) as Oxigraph terms
 
@@ -133,10 +135,23 @@ class Explainer:
     # -- facts ------------------------------------------------------------------------------------
 
     def round_of(self, triple: Triple) -> int | None:
-        """0 for an asserted triple, its round for an inferred one, None otherwise."""
+        """0 for an asserted triple, its round for an inferred one, None otherwise.
+
+        Membership of a restriction (an anonymous class) is filtered out of the inferred graph;
+        its round is worked out from the premises of rule cls-svf1 instead.
+        """
         if self._asserted_graph(triple) is not None:
             return 0
-        return self.rounds.get(triple_key(triple))
+        found = self.rounds.get(triple_key(triple))
+        if found is None and _restriction_membership(triple):
+            rounds = [
+                [self.round_of(premise) for premise in instance]
+                for rule, instance in _type_rules(self, triple)
+                if rule == "cls-svf1"
+            ]
+            known = [max(r) + 1 for r in rounds if None not in r]
+            return min(known) if known else None
+        return found
 
     def _asserted_graph(self, triple: Triple) -> ox.NamedNode | None:
         return next((g for g in self.asserted if ox.Quad(*triple, g) in self.store), None)
@@ -164,7 +179,7 @@ class Explainer:
         graph = self._asserted_graph(triple)
         if graph is not None:
             return self._asserted_proof(triple, graph)
-        target = self.rounds.get(triple_key(triple))
+        target = self.round_of(triple)
         if target is None:
             return None
         for rule, instance in _instances(self, triple):
@@ -218,8 +233,14 @@ def _read_rounds(path: Path) -> dict[str, int]:
 def _type_rules(e: Explainer, t: Triple):
     x, _, c = t
     for sub, _, _ in e.match(None, SUBCLASS, c):
-        if next(e.match(x, TYPE, sub), None):
+        if next(e.match(x, TYPE, sub), None) or (isinstance(sub, ox.BlankNode) and e.round_of((x, TYPE, sub))):
             yield "cax-sco", [(sub, SUBCLASS, c), (x, TYPE, sub)]
+    if isinstance(c, ox.BlankNode):  # x p v, v a D, c someValuesFrom D on p: x is a member of c
+        for _, _, d in e.match(c, SOME_VALUES_FROM, None):
+            for _, _, p in e.match(c, ON_PROPERTY, None):
+                for _, _, v in e.match(x, p, None):
+                    if next(e.match(v, TYPE, d), None):
+                        yield "cls-svf1", [(c, SOME_VALUES_FROM, d), (c, ON_PROPERTY, p), (x, p, v), (v, TYPE, d)]
     for other, _, _ in e.match(None, EQUIVALENT_CLASS, c):
         if next(e.match(x, TYPE, other), None):
             yield "cax-eqc2", [(other, EQUIVALENT_CLASS, c), (x, TYPE, other)]
@@ -304,6 +325,10 @@ def _schema_rules(e: Explainer, t: Triple):
             for x, _, _ in e.match(None, prop, s):
                 if next(e.match(x, prop, o), None):
                     yield "prp-fp", [(prop, TYPE, FUNCTIONAL), (x, prop, s), (x, prop, o)]
+
+
+def _restriction_membership(t: Triple) -> bool:
+    return t[1] == TYPE and isinstance(t[2], ox.BlankNode)
 
 
 _SCHEMA_PREDICATES = {SUBCLASS, SUBPROPERTY, DOMAIN, RANGE, EQUIVALENT_CLASS, EQUIVALENT_PROPERTY, SAME_AS}

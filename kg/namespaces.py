@@ -23,6 +23,8 @@ ORG = Namespace("http://www.w3.org/ns/org#")
 TIME = Namespace("http://www.w3.org/2006/time#")
 VANN = Namespace("http://purl.org/vocab/vann/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+#: Wikidata items, the targets of skos:exactMatch links.
+WD = Namespace("http://www.wikidata.org/entity/")
 
 #: Prefixes bound in every graph and export, and accepted in prefixed names on the command line.
 PREFIXES: dict[str, Namespace] = {
@@ -43,6 +45,7 @@ PREFIXES: dict[str, Namespace] = {
     "id": ID,
     "article": ARTICLE,
     "graph": GRAPH,
+    "wd": WD,
 }
 
 

@@ -20,7 +20,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError
-from kg.namespaces import NKG, OA, SCHEMA, bind_prefixes, prefixed_name
+from kg.namespaces import ID, NKG, OA, SCHEMA, bind_prefixes, prefixed_name
 
 Triple = tuple
 #: owlrl writes the inconsistencies it finds into the graph as resources of this type.
@@ -50,6 +50,10 @@ def _blank_node_subject(t: Triple) -> bool:
     return isinstance(t[0], BNode)
 
 
+def _anonymous_class(t: Triple) -> bool:
+    return t[1] == RDF.type and isinstance(t[2], BNode)
+
+
 #: What the filter drops, in the order it is tried, with the reason printed by ``kg build``.
 FILTERS: tuple[tuple[str, Callable[[Triple], bool]], ...] = (
     ("literal subject (not valid RDF)", _literal_subject),
@@ -57,6 +61,7 @@ FILTERS: tuple[tuple[str, Callable[[Triple], bool]], ...] = (
     ("type, superclass, domain or range owl:Thing / rdfs:Resource", _trivial_type),
     ("about the RDF, RDFS, OWL or XSD vocabulary", _about_built_in_vocabulary),
     ("about an ontology blank node (restriction, list, axiom)", _blank_node_subject),
+    ("member of an anonymous class (a restriction)", _anonymous_class),
 )
 
 
@@ -72,12 +77,23 @@ class Closure:
 
 
 def reasoning_input(graphs: Iterable[Graph]) -> Graph:
-    """Ontology and story triples, without the evidence layer (annotations carry no entailments)."""
-    skipped_types = {OWL.Axiom, NKG.TextSegment, OA.TextQuoteSelector, OA.TextPositionSelector}
+    """Ontology and story triples, without the evidence layer and without annotations.
+
+    OWL gives annotations no meaning, so neither the evidence layer (owl:Axiom annotations, text
+    segments, selectors, mentions, the article's body) nor annotation assertions (labels, the
+    factuality of propositions) can entail anything; left in, they only cost time.
+    """
+    graphs = list(graphs)
+    skipped_types = {OWL.Axiom, NKG.TextSegment, NKG.Mention, OA.TextQuoteSelector, OA.TextPositionSelector}
+    annotations = {p for g in graphs for p in g.subjects(RDF.type, OWL.AnnotationProperty)}
     result = Graph()
     for graph in graphs:
         skipped = {s for t in skipped_types for s in graph.subjects(RDF.type, t)}
-        result.addN((s, p, o, result) for s, p, o in graph if s not in skipped and p != SCHEMA.articleBody)
+        result.addN(
+            (s, p, o, result)
+            for s, p, o in graph
+            if s not in skipped and p != SCHEMA.articleBody and (p not in annotations or p == RDF.type)
+        )
     return result
 
 
@@ -132,12 +148,35 @@ def _raise_on_inconsistency(work: Graph, given: set) -> None:
     asserted = Graph()
     asserted.addN((s, p, o, asserted) for s, p, o in given)
     problems = _functional_value_clashes(asserted) or _functional_value_clashes(work)
+    problems += _merged_individuals(work, asserted)
     markers = sorted(str(t) for m in work.subjects(RDF.type, _ERROR) for t in work.objects(m, _ERROR_TEXT))
     problems += [_with_cause(message, work) for message in markers]
     if problems:
         shown = "; ".join(_shorten(p) for p in problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InconsistencyError(f"the data contradicts the ontology: {shown}{more}")
+
+
+def _merged_individuals(work: Graph, asserted: Graph) -> list[str]:
+    """Two things of the story that reasoning makes one: a functional property given both as values.
+
+    OWL allows it (nothing says the two differ), but in a story it is always a mapping mistake: an
+    event located in the White House and in the Oval Office would merge the building and the room.
+    """
+    merged = []
+    for first, second in sorted(work.subject_objects(OWL.sameAs)):
+        if first != second and str(first).startswith(str(ID)) and str(second).startswith(str(ID)) and first < second:
+            cause = next(
+                (
+                    f"<{subject}> has both as values of the functional property <{prop}>"
+                    for prop in work.subjects(RDF.type, OWL.FunctionalProperty)
+                    for subject in asserted.subjects(prop, first)
+                    if (subject, prop, second) in asserted
+                ),
+                "owl:sameAs follows from the data",
+            )
+            merged.append(f"<{first}> and <{second}> would be one thing, because {cause}")
+    return merged
 
 
 def _functional_value_clashes(graph: Graph) -> list[str]:

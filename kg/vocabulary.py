@@ -34,11 +34,15 @@ class Vocabulary:
     def __init__(self, ontology: Graph) -> None:
         self.classes = set(ontology.subjects(RDF.type, OWL.Class))
         self.individuals = set(ontology.subjects(RDF.type, OWL.NamedIndividual))
+        self.types = {i: set(ontology.objects(i, RDF.type)) for i in self.individuals}
         self.properties: dict[URIRef, Property] = {}
         for kind in PropertyKind:
             for iri in ontology.subjects(RDF.type, kind.value):
                 self.properties[iri] = Property(iri, kind, ontology.value(iri, RDFS.range))
         self.labels = {s: str(o) for s, o in ontology.subject_objects(RDFS.label) if o.language == "en"}
+        self._parents = {p: set(ontology.objects(p, RDFS.subPropertyOf)) for p in self.properties}
+        self._inverses = {s: o for s, o in ontology.subject_objects(OWL.inverseOf)}
+        self._inverses.update({o: s for s, o in ontology.subject_objects(OWL.inverseOf)})
 
     def expand(self, name: str) -> URIRef:
         """Expand ``prefix:local`` with the project's prefixes, or a bare name in the nkg namespace.
@@ -60,6 +64,30 @@ class Vocabulary:
     def property_from_name(self, name: str) -> Property | None:
         return self.properties.get(self.expand(name))
 
-    def individual_from_name(self, name: str) -> URIRef | None:
+    def individual_from_name(self, name: str, of_class: URIRef | None = None) -> URIRef | None:
+        """The named individual ``name`` stands for (of ``of_class``, if given), or None."""
         iri = self.expand(name)
-        return iri if iri in self.individuals else None
+        if iri not in self.individuals or (of_class is not None and of_class not in self.types[iri]):
+            return None
+        return iri
+
+    def individuals_of(self, cls: URIRef) -> list[URIRef]:
+        return sorted(i for i, types in self.types.items() if cls in types)
+
+    def entailed(self, subject, prop: URIRef, obj) -> set[tuple]:
+        """The triples that ``subject prop obj`` entails through super-properties and inverses.
+
+        A claim that Putin *demands* something also says that he *proposes* it, and that it is
+        *proposed by* him: asserting any of these as a fact asserts part of the claim.
+        """
+        found, todo, seen = set(), [prop], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            found.add((subject, current, obj))
+            if current in self._inverses:
+                found.add((obj, self._inverses[current], subject))
+            todo.extend(self._parents.get(current, ()))
+        return found

@@ -98,23 +98,29 @@ SELECT ?s ?p ?g (SAMPLE(?pl) AS ?pLabel) (SAMPLE(?sl) AS ?sLabel) WHERE {
 } GROUP BY ?s ?p ?g ORDER BY ?p ?s ?g
 """
 
-#: The evidence of the statements about the thing: a quote located in an article, or a source.
+#: The evidence of the statements about the thing: a quote located in an article, or a source. A
+#: statement's evidence is on its owl:Axiom; a Web Annotation about the thing (a mention: the thing as
+#: its body) is its own evidence, the words it targets.
 EVIDENCE = """
 SELECT ?s ?p ?o ?segment ?article ?quote ?start ?end ?source WHERE {
-  { ?ax owl:annotatedSource $this } UNION { ?ax owl:annotatedTarget $this }
-  ?ax a owl:Axiom ; owl:annotatedSource ?s ; owl:annotatedProperty ?p ; owl:annotatedTarget ?o .
-  OPTIONAL { ?ax nkg:evidence ?segment .
-             ?segment oa:hasSource ?article ; oa:hasSelector ?q , ?pos .
-             ?q oa:exact ?quote . ?pos oa:start ?start ; oa:end ?end . }
-  OPTIONAL { ?ax dcterms:source ?source }
+  { { ?ax owl:annotatedSource $this } UNION { ?ax owl:annotatedTarget $this }
+    ?ax a owl:Axiom ; owl:annotatedSource ?s ; owl:annotatedProperty ?p ; owl:annotatedTarget ?o .
+    OPTIONAL { ?ax nkg:evidence ?segment .
+               ?segment oa:hasSource ?article ; oa:hasSelector ?q , ?pos .
+               ?q oa:exact ?quote . ?pos oa:start ?start ; oa:end ?end . }
+    OPTIONAL { ?ax dcterms:source ?source } }
+  UNION { ?s oa:hasBody $this ; oa:hasTarget ?segment . BIND(oa:hasBody AS ?p) BIND($this AS ?o)
+          ?segment oa:hasSource ?article ; oa:hasSelector ?q , ?pos .
+          ?q oa:exact ?quote . ?pos oa:start ?start ; oa:end ?end . }
 } ORDER BY ?s ?p ?o ?start ?source
 """
 
-#: Every article whose words are evidence for a statement about the thing.
+#: Every article that mentions the thing, or whose words are evidence for a statement about it.
 ARTICLES = """
 SELECT ?article (SAMPLE(?t) AS ?title) (SAMPLE(?d) AS ?date) (COUNT(DISTINCT ?segment) AS ?passages) WHERE {
-  { ?ax owl:annotatedSource $this } UNION { ?ax owl:annotatedTarget $this }
-  ?ax nkg:evidence ?segment . ?segment oa:hasSource ?article .
+  { { ?ax owl:annotatedSource $this } UNION { ?ax owl:annotatedTarget $this } ?ax nkg:evidence ?segment }
+  UNION { ?annotation oa:hasBody $this ; oa:hasTarget ?segment }
+  ?segment oa:hasSource ?article .
   OPTIONAL { ?article rdfs:label ?t } OPTIONAL { ?article schema:datePublished ?d }
 } GROUP BY ?article ORDER BY ?date ?article
 """

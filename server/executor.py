@@ -204,7 +204,9 @@ class Executor:
     :param cooldown: seconds a client stays light, or barred from the kept worker.
     :param max_waiting: queries of clients that are not light that may wait at once.
     :param fixed_data: True when the answers cannot change while this pool lives (a pinned build):
-        repeats of a running query share its answer, and failures are remembered.
+        repeats of a running query share its answer, and failures are remembered. Only such a pool
+        keeps a worker for light queries: a worker forwarding to a backend costs this machine nothing
+        while the backend works, and stopping it would only make the backend work twice.
     """
 
     def __init__(
@@ -237,7 +239,7 @@ class Executor:
             queue_timeout=min(queue_timeout, time_limit),
             max_waiting_barred=2,
             max_waiting_unproven=max_waiting,
-            keep_one=size > 1,
+            keep_one=size > 1 and fixed_data,  # a backend's slow queries load the backend, not this machine
         )
         self._lock = threading.Lock()
         self._live: set[_Worker] = set()

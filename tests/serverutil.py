@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 import requests
 
@@ -157,3 +158,36 @@ def endpoint_fixture(project, built, tmp_path_factory) -> Iterator[Server]:
     """
     with running_server(project, tmp_path_factory.mktemp("server") / "server.log") as server:
         yield server
+
+
+def select(endpoint: Server, query: str) -> list[dict]:
+    """Rows of a SELECT, each term in N-Triples form (lossless, as TSV results give it).
+
+    An answer cut at the server's row limit is read again page by page, ordered by every variable.
+    """
+    rows, truncated, names = _select_page(endpoint, query)
+    offset = 0
+    while truncated:
+        if offset == 0:
+            rows = []
+        order = " ".join(f"?{name}" for name in names)
+        page, truncated, _ = _select_page(
+            endpoint, f"SELECT * {{ {{ {query} }} }} ORDER BY {order} LIMIT {LIMIT_PAGE} OFFSET {offset}"
+        )
+        rows += page
+        offset += LIMIT_PAGE
+        truncated = len(page) == LIMIT_PAGE
+    return rows
+
+
+#: Rows per page when an answer is read in pages: under the test server's row limit.
+LIMIT_PAGE = 400
+
+
+def _select_page(endpoint, query: str) -> tuple[list[dict], bool, list[str]]:
+    response = requests.get(endpoint.sparql, params={"query": query, "format": "tsv"}, timeout=10)
+    response.raise_for_status()
+    solutions = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.TSV)
+    names = [v.value for v in solutions.variables]
+    rows = [{name: solution[name] for name in names} for solution in solutions]
+    return rows, response.headers["X-Result-Truncated"] == "true", names

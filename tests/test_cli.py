@@ -29,10 +29,29 @@ def test_build_prints_counts_and_timings_then_reuses_the_build(harbour):
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert lines[0] == "kg: built 1 article(s) into build"
-    assert lines[1] == "  triples: 620 asserted, 1020 ontology, 436 inferred, 1395 filtered out"
+    assert lines[1] == "  triples: 1207 asserted, 1455 ontology, 497 inferred, 1371 filtered out"
+    assert lines[-2] == (
+        "  coverage: 2031-04-02-harbour-summit: 4 of 7 content sentences carry a statement (4 a fact, 0 a claim"
+        " only); 23 mentions of 13 of 13 entities"
+    )
     assert lines[-1].startswith("  time: map ")
     second = kg(harbour, "build")
     assert second.stdout.splitlines()[0] == "kg: build is up to date in build (inputs unchanged)"
+
+
+def test_coverage_lists_the_content_sentences_no_statement_covers(harbour):
+    result = kg(harbour, "coverage")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "kg: coverage of 2031-04-02-harbour-summit: 4 of 7 content sentences carry a statement (4 a fact, 0 a claim only); 23 mentions of 13 of 13 entities\n"
+        "  bodyZone: 21 mentions, 26 facts, 1 claims\n"
+        "  captionZone: 2 mentions, 0 facts, 0 claims\n"
+        "  content sentences without a statement: 3\n"
+        "    - A made-up story for the test suite: none of these people, places or events exist.\n"
+        "    - Ms Varga has not confirmed this.\n"
+        "    - The two leaders will meet again in Port Vell tomorrow to sign a fishing treaty.\n"
+        "  capitalised words no mention covers: Beakon, Daily, President\n"
+    )
 
 
 def test_query_prints_a_table_by_default(harbour):
@@ -69,7 +88,7 @@ def test_a_bad_mapping_is_one_line_naming_file_line_and_fact(harbour):
     result = kg(harbour, "validate")
     assert result.returncode == 2
     assert result.stderr == (
-        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:37: entity 'daily-beacon': unknown class 'Newspapr'\n"
+        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:48: entity 'daily-beacon': unknown class 'Newspapr'\n"
     )
 
 
@@ -77,7 +96,7 @@ def test_validate_writes_nothing(harbour):
     result = kg(harbour, "validate")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "kg: valid: 1 article(s), 620 asserted triples, 436 inferred; mapping, reasoning and SHACL checks passed\n"
+        "kg: valid: 1 article(s), 1207 asserted triples, 497 inferred; mapping, reasoning and SHACL checks passed\n"
     )
     assert not harbour.build_dir.exists()
 
@@ -113,8 +132,8 @@ def test_export_guesses_the_format_from_the_extension(harbour, tmp_path):
     out = tmp_path / "inferred.nt"
     result = kg(harbour, "export", "--graph", "inferred", "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"kg: wrote 436 triples (inferred, ntriples) to {out}\n"
-    assert len(out.read_text().splitlines()) == 436
+    assert result.stdout == f"kg: wrote 497 triples (inferred, ntriples) to {out}\n"
+    assert len(out.read_text().splitlines()) == 497
 
 
 def test_export_refuses_an_unknown_extension_without_format(harbour, tmp_path):
@@ -129,8 +148,8 @@ def test_a_query_with_its_own_from_queries_only_that_graph(harbour):
     only_ontology = kg(
         harbour, "query", "--format", "csv", count.format("FROM <https://w3id.org/newskg/graph/ontology>")
     )
-    assert union.stdout == "n\n2076\n"  # text mode reads CSV's CRLF as newlines
-    assert only_ontology.stdout == "n\n1020\n"
+    assert union.stdout == "n\n3159\n"  # text mode reads CSV's CRLF as newlines
+    assert only_ontology.stdout == "n\n1455\n"
 
 
 def test_construct_prints_turtle_with_the_project_prefixes(harbour):
@@ -154,6 +173,8 @@ BAD_ARGUMENTS = [
     ["bild"],
     ["build", "--forse"],
     ["build", "extra"],
+    ["coverage", "--format", "yaml"],
+    ["coverage", "extra"],
     ["validate", "--all"],
     ["validate", "extra"],
     ["query"],
@@ -263,7 +284,7 @@ def test_a_misspelled_command_or_option_gets_a_suggestion(tmp_path, arguments, m
     assert message in result.stderr
 
 
-@pytest.mark.parametrize("command", ["build", "validate", "query", "explain", "export", "publish", "serve"])
+@pytest.mark.parametrize("command", ["build", "coverage", "validate", "query", "explain", "export", "publish", "serve"])
 def test_each_commands_help_has_a_description_its_defaults_and_an_example(tmp_path, command):
     result = subprocess.run(
         [sys.executable, "-m", "kg", command, "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path
@@ -273,6 +294,7 @@ def test_each_commands_help_has_a_description_its_defaults_and_an_example(tmp_pa
     assert usage.startswith(f"usage: kg {command}") and len(description.split()) > 10
     assert f"examples:\n  kg {command}" in result.stdout
     defaults = {
+        "coverage": "(default: text)",
         "query": "(default: table)",
         "explain": "(default: text)",
         "export": "(default: all)",

@@ -22,8 +22,8 @@ def expected_answer(question: Path) -> str:
     raise AssertionError(f"no expected answer for {question.name}")
 
 
-def test_there_are_thirty_six_questions():
-    assert len(QUESTIONS) == 36
+def test_there_are_fifty_four_questions():
+    assert len(QUESTIONS) == 54
 
 
 def test_every_question_states_its_question_in_plain_english():

@@ -62,5 +62,5 @@ def test_the_protege_file_declares_every_individual(store, tmp_path):
     }
     undeclared = {s for s in typed if (s, rdflib.RDF.type, owl.NamedIndividual) not in graph}
     assert undeclared == set()
-    assert len(set(graph.subjects(rdflib.RDF.type, owl.NamedIndividual))) == 370
+    assert len(set(graph.subjects(rdflib.RDF.type, owl.NamedIndividual))) == 1188
     assert (rdflib.URIRef("https://w3id.org/newskg/ontology"), rdflib.RDF.type, owl.Ontology) in graph

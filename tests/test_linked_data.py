@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 import requests
-from serverutil import endpoint_fixture  # noqa: F401 - a fixture
+from serverutil import endpoint_fixture, select  # noqa: F401 - a fixture
 from tools import require
 
 from kg.namespaces import ID, INFERRED_GRAPH, NKG, ONTOLOGY_GRAPH, ONTOLOGY_IRI
@@ -54,15 +54,6 @@ PAGES = [
 def local(endpoint, iri: str) -> str:
     """The server's URL for a dataset IRI (the default IRI base)."""
     return endpoint.url + iri.removeprefix("https://w3id.org/newskg/")
-
-
-def select(endpoint, query: str) -> list[dict]:
-    """Rows of a SELECT, each term in N-Triples form (lossless, as TSV results give it)."""
-    response = requests.get(endpoint.sparql, params={"query": query, "format": "tsv"}, timeout=10)
-    response.raise_for_status()
-    solutions = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.TSV)
-    names = [v.value for v in solutions.variables]
-    return [{name: solution[name] for name in names} for solution in solutions]
 
 
 def parse(data: bytes, media_type: str) -> rdflib.Graph:

@@ -30,8 +30,8 @@ def line_of(project, needle: str) -> int:
 #: case: (text of the good mapping, its replacement, the line the error must point to, the message's end)
 CASES = {
     "quote not in the article": (
-        "  - quote: The two leaders will meet again",
-        "  - quote: The two leaders will never meet again",
+        "  - quote: The two leaders will meet again in Port Vell tomorrow to sign a fishing treaty\n    about",
+        "  - quote: The two leaders will never meet again in Port Vell tomorrow to sign a fishing treaty\n    about",
         "in Port Vell tomorrow to sign a fishing treaty",
         "fact about 'treaty-signing': not found in the article: 'The two leaders will never meet again"
         " in Port Vell tomorrow to sign a fishing treaty'",
@@ -58,8 +58,8 @@ CASES = {
         "    date: tomorrow",
         "    date: the day after tomorrow",
         "date: the day after tomorrow",
-        "fact about 'treaty-signing': unparseable date 'the day after tomorrow': use YYYY-MM-DD, a weekday"
-        " ('Friday night'), 'today', 'tomorrow' or a day and month ('17 August')",
+        "fact about 'treaty-signing': unparseable date 'the day after tomorrow': use the printed words, such as"
+        " 'Friday night', 'today', 'tomorrow', '17 August' or 'August 17, 2025'",
     ),
     "duplicate IRI": (
         "  tomas-reed:\n",
@@ -86,6 +86,70 @@ CASES = {
         "    label: [Ilse Varga",
         "mention: Ilse Varga",
         "YAML error: while parsing a flow sequence expected ',' or ']', but got ':'",
+    ),
+    "a quote that does not name its subject": (
+        "  - quote: the Harbour Hall in Port Vell\n",
+        "  - quote: Hall in Port Vell\n",
+        "- quote: Hall in Port Vell",
+        "fact about 'harbour-hall': the quote does not name 'Harbour Hall': quote words that do, or give the words"
+        " that stand for it here ('coreference': 'He', 'the meeting')",
+    ),
+    "a caption's copy of the body's words": (
+        "    about: treaty-signing\n    date: tomorrow",
+        "    occurrence: 2\n    about: treaty-signing\n    date: tomorrow",
+        "occurrence: 2",
+        "fact about 'treaty-signing': occurrence 2 is in the captionZone, but the words also stand in the body:"
+        " drop 'occurrence' to quote the body's 'The two leaders will meet again in Port Vell tomorrow to sign a"
+        " fishing treaty'",
+    ),
+    "a date that is not printed": (
+        "    date: Monday",
+        "    date: 2031-03-31",
+        "date: 2031-03-31",
+        "fact about 'harbour-summit': the date words '2031-03-31' are not in the quote",
+    ),
+    "a hypothetical fact": (
+        "    date: tomorrow\n",
+        "    date: tomorrow\n    time: hypothetical\n",
+        "time: hypothetical",
+        "fact about 'treaty-signing': a hypothetical statement is not a fact: state it in a claim's 'says'",
+    ),
+    "an unknown zone": (
+        "  creditZone:",
+        "  sidebarZone:",
+        "  sidebarZone:",
+        "zone 'sidebarZone': unknown zone 'sidebarZone'; zones: captionZone, creditZone, datelineZone,"
+        " embeddedPostZone, relatedHeadlineZone (the rest is body)",
+    ),
+    "zones that overlap": (
+        "    - quote: By Ada Lorne\n",
+        "    - quote: By Ada Lorne\n    - quote: Ada Lorne\n",
+        "- quote: Ada Lorne",
+        "zone 'creditZone': overlaps another zone's words: 'By Ada Lorne'",
+    ),
+    "a quote across two zones": (
+        "  - quote: the Harbour Hall in Port Vell\n",
+        "  - quote: fishing treaty. Picture\n    coreference: fishing treaty\n",
+        "- quote: fishing treaty. Picture",
+        "fact about 'harbour-hall': the quote runs across two zones of the page: quote each part apart",
+    ),
+    "a Wikidata item that is not one": (
+        "    mention: Northland\n",
+        "    mention: Northland\n    wikidata: {item: X12, source: 'https://example.org/x'}\n",
+        "wikidata: {item: X12, source: 'https://example.org/x'}",
+        "entity 'northland': a Wikidata item is Q and a number, not 'X12'",
+    ),
+    "the same words for two entities": (
+        "    label: Tomas Reed\n",
+        "    label: Tomas Reed\n    aka: [Ms Varga]\n",
+        "aka: [Ms Varga]",
+        "entity 'tomas-reed': the words 'Ms Varga' also name 'ilse-varga': give each entity words of its own",
+    ),
+    "an attributed clause that is not in the quote": (
+        '    clause: Northland "agreed to share the western banks"',
+        "    clause: Southmark agreed",
+        "clause: Southmark agreed",
+        "claim 'reed-northland-agreed': 'clause': not found in the quote: 'Southmark agreed'",
     ),
     "ambiguous quote": (
         "  - quote: Northland's Prime Minister\n    about: prime-minister-of-northland",

@@ -32,7 +32,7 @@ def test_the_owl_api_reads_the_protege_file_without_warnings_and_all_declared(pr
     assert report["unparsed_triples"] == []
     assert report["undeclared"] == []
     assert (report["dl"], report["rl"]) == ([], [])
-    assert (report["classes"], report["individuals"]) == (77, 370)
+    assert (report["classes"], report["individuals"]) == (98, 1188)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_hermit_and_owlrl_agree_on_every_individual(store, hermit):
             use_default_graph_as_union=True,
         )
     ]
-    assert len(individuals) == 154
+    assert len(individuals) == 249
     differing = [x for x in individuals if owlrl_types(store, x) != hermit_types(hermit, x)]
     assert differing == []
 

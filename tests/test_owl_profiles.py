@@ -42,5 +42,5 @@ def test_the_owl_api_reads_every_triple_and_every_declaration(ontology_report, d
 
 
 def test_the_owl_api_sees_the_evidence_as_annotated_assertions(data_report):
-    assert data_report["annotated_axioms"] == 847
-    assert data_report["individuals"] == 370
+    assert data_report["annotated_axioms"] == 1629
+    assert data_report["individuals"] == 1188

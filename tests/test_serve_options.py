@@ -156,7 +156,7 @@ def test_inputs_that_do_not_build_leave_the_last_good_build_served_with_a_loud_w
         warnings = [line for line in server.log_text().splitlines() if line.startswith("kg: WARNING: ")]
         assert warnings[0] == "kg: WARNING: the inputs do not build; serving the last good build instead"
         assert warnings[1] == (
-            "kg: WARNING: why: data/2031-04-02-harbour-summit/mapping.yaml:37: entity 'daily-beacon':"
+            "kg: WARNING: why: data/2031-04-02-harbour-summit/mapping.yaml:48: entity 'daily-beacon':"
             " unknown class 'Newspapr'"
         )
         health = requests.get(server.url + "health", timeout=10).json()
@@ -170,6 +170,6 @@ def test_inputs_that_do_not_build_and_no_build_at_all_end_kg_serve_in_one_line(f
     result = kg_serve(project)
     assert (result.returncode, result.stderr) == (
         2,
-        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:37: entity 'daily-beacon': unknown class 'Newspapr'\n",
+        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:48: entity 'daily-beacon': unknown class 'Newspapr'\n",
     )
     assert not project.build_dir.exists()

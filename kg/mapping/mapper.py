@@ -1,0 +1,192 @@
+"""Read one mapping file, section by section, and write the article's asserted graph.
+
+Order matters only where a section needs another: zones before any quote (evidence prefers the
+body), entities before facts (a fact must name its subject), everything before the two rules of
+faithfulness (``kg.mapping.rules``), which look at the whole.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, Literal
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+
+from kg.dates import day_start
+from kg.errors import MappingError
+from kg.evidence import Span
+from kg.mapping.claims import ClaimRecord, map_claim, proposition_ids
+from kg.mapping.context import SLUG, Article, MappingContext
+from kg.mapping.corrections import map_anomaly, map_correction
+from kg.mapping.entities import map_entity
+from kg.mapping.facts import PendingDate, map_background, map_fact, resolve_pending_dates
+from kg.mapping.mentions import AmbiguousName, find_mentions, write_mentions
+from kg.mapping.rules import check_claim_fact_boundary, check_one_entity_per_thing
+from kg.mapping.statements import Kind
+from kg.namespaces import ARTICLE, ID, NKG, SCHEMA
+from kg.project import MAPPING_FILE, Project
+from kg.text import BODY, Zoning
+from kg.vocabulary import Vocabulary
+from kg.yamlfile import load_yaml
+
+SECTIONS = ("article", "zones", "entities", "facts", "claims", "corrections", "anomalies", "background")
+ARTICLE_KEYS = {"text", "title", "date", "quote", "language"}
+ZONE_KEYS = {"quote", "occurrence"}
+#: Sections whose entries are named by an id, and the word for one entry in messages.
+NAMED_SECTIONS = {"entities": "entity", "claims": "claim", "corrections": "correction", "anomalies": "anomaly"}
+#: The id that names the article itself in facts (``about: article``).
+ARTICLE_ID = "article"
+
+
+def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple[Article, Graph]:
+    """Read ``folder``'s mapping and text; return the article and its asserted graph.
+
+    :raises MappingError: naming the file, line and entry of the first problem found.
+    """
+    ctx = MappingContext(folder, project, vocabulary)
+    if not SLUG.fullmatch(ctx.slug):
+        raise MappingError("folder name must be a lowercase slug (letters, digits, '-')", source=ctx.display)
+    mapping = load_yaml(folder / MAPPING_FILE, display=ctx.display)
+    if not isinstance(mapping, dict):
+        raise MappingError("expected a mapping with sections " + ", ".join(SECTIONS), source=ctx.display)
+    ctx.check_keys(mapping, set(SECTIONS), "top level")
+    ctx.article = _read_article(ctx, mapping.get("article"))
+    ctx.zoning = _read_zones(ctx, mapping.get("zones"))
+    _register_ids(ctx, mapping)
+    _map_article_node(ctx, mapping["article"])
+    names = {ctx.ids[name]: map_entity(ctx, name, entry) for name, entry in _named(mapping, "entities")}
+    pinned = {span: entity for entity, found in names.items() for span in found.spans}
+    try:
+        mentions = find_mentions(ctx.article.text, {entity: found.words for entity, found in names.items()}, pinned)
+    except AmbiguousName as problem:
+        name = next(n for n, _ in _named(mapping, "entities") if ctx.ids[n] == problem.second)
+        other = next(n for n, _ in _named(mapping, "entities") if ctx.ids[n] == problem.first)
+        entry = mapping["entities"][name]
+        raise ctx.error(
+            f"the words {problem.words!r} also name '{other}': give each entity words of its own",
+            entry,
+            f"entity '{name}'",
+            "aka" if problem.words in (entry.get("aka") or []) else None,
+        ) from None
+    pending: list[PendingDate] = []
+    for entry in mapping.get("facts") or []:
+        map_fact(ctx, entry, mentions, pending)
+    resolve_pending_dates(ctx, pending)
+    claims: list[ClaimRecord] = [map_claim(ctx, name, entry) for name, entry in _named(mapping, "claims")]
+    for claim in claims:
+        if claim.coreference is not None and mentions.setdefault(*claim.coreference) != claim.coreference[1]:
+            raise MappingError(
+                f"claim '{claim.name}': its coreference words already name another entity", source=claim.where
+            )
+    for name, entry in _named(mapping, "corrections"):
+        map_correction(ctx, name, entry)
+    for name, entry in _named(mapping, "anomalies"):
+        map_anomaly(ctx, name, entry)
+    for entry in mapping.get("background") or []:
+        map_background(ctx, entry)
+    check_claim_fact_boundary(ctx, claims)
+    check_one_entity_per_thing(ctx, claims)
+    ctx.statements.write(ctx.graph, ctx.slug, ctx.segment)
+    write_mentions(ctx.graph, ctx.slug, mentions, ctx.segment)
+    for chunk, _ in ctx.zoning.chunks():  # the page's layout: each stretch of one zone is a part of the article
+        ctx.graph.add((ctx.article.iri, DCTERMS.hasPart, ctx.segment(chunk)))
+    ctx.describe_segments()
+    return ctx.article, ctx.graph
+
+
+def _named(mapping: dict, section: str) -> list[tuple[str, Any]]:
+    return list((mapping.get(section) or {}).items())
+
+
+def _read_article(ctx: MappingContext, entry: Any) -> Article:
+    fact = "article"
+    if entry is None:
+        raise MappingError("missing section 'article'", source=ctx.display)
+    ctx.check_keys(entry, ARTICLE_KEYS, fact)
+    text_path = ctx.folder / str(ctx.required(entry, "text", fact))
+    try:
+        text = text_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ctx.error(f"article text not found: {text_path.name}", entry, fact) from None
+    except UnicodeDecodeError:
+        raise ctx.error(f"article text is not UTF-8: {text_path.name}", entry, fact) from None
+    raw_date = str(ctx.required(entry, "date", fact))
+    try:
+        published = date.fromisoformat(raw_date)
+    except ValueError:
+        raise ctx.error(f"unparseable date {raw_date!r}; write YYYY-MM-DD", entry, fact) from None
+    return Article(
+        slug=ctx.slug,
+        iri=ARTICLE[ctx.slug],
+        text=text,
+        date=published,
+        language=str(entry.get("language", "en")),
+        title=str(ctx.required(entry, "title", fact)),
+    )
+
+
+def _read_zones(ctx: MappingContext, section: Any) -> Zoning:
+    """The zones of the page other than the body; each quote marks every occurrence unless one is chosen."""
+    zoning = ctx.zoning = Zoning(len(ctx.article.text))  # all body while the zones are read
+    if section is None:
+        return zoning
+    if not isinstance(section, dict):
+        raise ctx.error("section 'zones' must map zone names to lists of quotes", section, "zones")
+    regions: list[tuple[Span, str]] = []
+    for name, entries in section.items():
+        fact = f"zone '{name}'"
+        if ctx.vocabulary.individual_from_name(str(name), NKG.TextZone) is None or name == BODY:
+            zones = ", ".join(z.fragment for z in ctx.vocabulary.individuals_of(NKG.TextZone) if z.fragment != BODY)
+            raise ctx.error(f"unknown zone {name!r}; zones: {zones} (the rest is body)", section, fact, name)
+        for entry in ctx.as_list(entries):
+            ctx.check_keys(entry, ZONE_KEYS, fact)
+            quote = ctx.required(entry, "quote", fact)
+            spans = ctx.locate_every(quote, entry, fact)
+            if "occurrence" in entry:
+                try:
+                    spans = [spans[int(entry["occurrence"]) - 1]]
+                except (IndexError, ValueError):
+                    raise ctx.error(f"the quote occurs {len(spans)} time(s)", entry, fact, "occurrence") from None
+            for span in spans:
+                clash = next((r for r, _ in regions if span.start < r.end and r.start < span.end), None)
+                if clash is not None:
+                    raise ctx.error(f"overlaps another zone's words: {ctx.article.text[clash.start:clash.end]!r}",
+                                    entry, fact, "quote")  # fmt: skip
+                regions.append((span, str(name)))
+    return Zoning(len(ctx.article.text), tuple(sorted(regions)))
+
+
+def _register_ids(ctx: MappingContext, mapping: dict) -> None:
+    """Give every entity, claim, proposition, correction and anomaly its IRI, refusing one IRI for two things."""
+    ctx.ids[ARTICLE_ID] = ctx.article.iri
+    for section, word in NAMED_SECTIONS.items():
+        entries = mapping.get(section) or {}
+        if not isinstance(entries, dict):
+            raise ctx.error(f"section '{section}' must map ids to entries", mapping, section, section)
+        for name, entry in entries.items():
+            fact = f"{word} '{name}'"
+            if not isinstance(name, str) or not SLUG.fullmatch(name):
+                raise ctx.error("id must be a lowercase slug (letters, digits, '-')", entry, fact)
+            says = entry.get("says") if section == "claims" and isinstance(entry, dict) else None
+            for made in [name, *proposition_ids(name, says)]:
+                if made in ctx.ids:
+                    raise ctx.error(f"duplicate IRI {ID[made]}: the id '{made}' is already used", entry, fact)
+                ctx.ids[made] = ID[made]
+    for section in ("facts", "background"):
+        if not isinstance(mapping.get(section) or [], list):
+            raise ctx.error(f"section '{section}' must be a list of entries", mapping, section, section)
+
+
+def _map_article_node(ctx: MappingContext, entry: dict) -> None:
+    """The article's own description: metadata of the document, not facts of the story."""
+    article, iri = ctx.article, ctx.article.iri
+    ctx.graph.add((iri, RDF.type, NKG.Article))
+    ctx.graph.add((iri, RDFS.label, Literal(article.title, lang=article.language)))
+    ctx.graph.add((iri, SCHEMA.articleBody, Literal(article.text)))
+    ctx.graph.add((iri, SCHEMA.inLanguage, Literal(article.language)))
+    ctx.labels[iri] = article.title
+    span = ctx.locate(ctx.required(entry, "quote", "article"), None, entry, "article")
+    published = Literal(day_start(article.date), datatype=XSD.dateTime)
+    ctx.statements.add((iri, SCHEMA.datePublished, published), Kind.RECORD, span=span)
