@@ -248,7 +248,11 @@ class Executor:
         self._closed = False
         self._flights: dict[bytes, _Flight] = {}
         self._failures: OrderedDict[bytes, BaseException] = OrderedDict()
-        self._wake_read, self._wake_write = os.pipe()
+        #: The supervisor's alarm: a byte written here wakes it. The supervisor closes it as it ends
+        #: (None from then on): a late write must not land in whatever took its descriptor's number.
+        self._wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        self._wake_write: int | None = wake_write
         self._supervisor = threading.Thread(target=self._supervise, name="kg-worker-supervisor", daemon=True)
         self._supervisor.start()
 
@@ -457,8 +461,9 @@ class Executor:
         return status
 
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):  # the pipe is full (the supervisor is awake anyway) or closed
-            os.write(self._wake_write, b".")
+        with self._lock, contextlib.suppress(BlockingIOError):  # a full pipe: the supervisor will wake anyway
+            if self._wake_write is not None:
+                os.write(self._wake_write, b".")
 
     def _supervise(self) -> None:
         """Start the workers, see them ready, replace those that die idle or fail to start; until closed."""
@@ -469,8 +474,10 @@ class Executor:
             except Exception:
                 log.exception("the query worker supervisor failed; going on")
                 time.sleep(_RETRY_PAUSES[0])
-        os.close(self._wake_read)
-        os.close(self._wake_write)
+        with self._lock:
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+            self._wake_write = None
 
     def _supervise_once(self, state: list) -> None:
         """One round of the supervisor: start missing workers, wait for something to happen, act on it."""

@@ -1,0 +1,54 @@
+"""The pool of query workers in this process (``server.executor``), with real workers: what it owns and lets go.
+
+Each test starts a pool of its own on the real build and closes it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from server.executor import Executor, worker_command
+
+
+@pytest.fixture
+def pool(project, built) -> Iterator[Executor]:
+    """One worker with a 1 s time limit, on a build whose answers cannot change."""
+    executor = Executor(
+        worker_command(project.build_dir, {}, 512),
+        size=1,
+        time_limit=1,
+        row_limit=10,
+        byte_limit=1 << 20,
+        memory_limit_mb=512,
+        fixed_data=True,
+    )
+    wait_until(lambda: executor.status()["idle"] == 1)
+    yield executor
+    executor.close()
+
+
+def wait_until(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.02)
+
+
+def test_closing_twice_writes_into_no_descriptor_it_no_longer_owns(pool):
+    """The HTTP process closes its pool twice as it exits (granian's ``__rsgi_del__``, then atexit)."""
+    pool.close()
+    pipes = [os.pipe() for _ in range(64)]  # they take the lowest free numbers: those the pool closed among them
+    try:
+        pool.close()
+        for read, _ in pipes:
+            os.set_blocking(read, False)
+            with pytest.raises(BlockingIOError):  # nothing was written into any of them
+                os.read(read, 1)
+    finally:
+        for read, write in pipes:
+            os.close(read)
+            os.close(write)
