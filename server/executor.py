@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from kg.errors import KgError
 from server.admission import Admission
 from server.errors import WORKER_ERRORS, QueryAbortedError, QueryTimeoutError
 from server.frames import Answered, Failed, Job, QueryRequest, Ready, encode, read_header
@@ -247,7 +248,9 @@ class Executor:
         self._ever_ready = False
         self._closed = False
         self._flights: dict[bytes, _Flight] = {}
-        self._failures: OrderedDict[bytes, BaseException] = OrderedDict()
+        #: Request hash -> the type and message of its failure. Not the error itself: its traceback
+        #: holds the frames that raised it, and with them the request and its query text.
+        self._failures: OrderedDict[bytes, tuple[type[KgError], str]] = OrderedDict()
         #: The supervisor's alarm: a byte written here wakes it. The supervisor closes it as it ends
         #: (None from then on): a late write must not land in whatever took its descriptor's number.
         self._wake_read, wake_write = os.pipe()
@@ -284,7 +287,8 @@ class Executor:
             failure = self._failures.get(key)
             if failure is not None:
                 self._failures.move_to_end(key)
-                raise type(failure)(_repeated(str(failure)))
+                error_type, message = failure
+                raise error_type(_repeated(message))
             flight = self._flights.get(key)
             leader = flight is None
             if leader:
@@ -438,9 +442,9 @@ class Executor:
             return QueryAbortedError(message, repeats=False)
         return QueryAbortedError(message)
 
-    def _remember(self, key: bytes, error: BaseException) -> None:
+    def _remember(self, key: bytes, error: KgError) -> None:
         with self._lock:
-            self._failures[key] = error
+            self._failures[key] = (type(error), str(error))
             while len(self._failures) > _REMEMBERED_FAILURES:
                 self._failures.popitem(last=False)
 

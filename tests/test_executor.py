@@ -5,13 +5,19 @@ Each test starts a pool of its own on the real build and closes it.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
+from server.errors import QueryTimeoutError
 from server.executor import Executor, worker_command
+from server.frames import QueryRequest
+
+CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 @pytest.fixture
@@ -52,3 +58,22 @@ def test_closing_twice_writes_into_no_descriptor_it_no_longer_owns(pool):
         for read, write in pipes:
             os.close(read)
             os.close(write)
+
+
+def test_a_failure_is_remembered_by_its_hash_not_with_the_query(pool):
+    """A client sending many long queries that time out must not fill memory with their texts."""
+    request = QueryRequest(f"{CARTESIAN} # {'x' * 100_000}")
+    query = weakref.ref(request)
+    messages = []
+    for sent in (request, QueryRequest(request.query)):  # the second is refused at once: the failure is remembered
+        with pytest.raises(QueryTimeoutError) as failed:
+            pool.run(sent, shared=True)
+        messages.append(str(failed.value))
+    assert messages == [
+        "the query was stopped at the 1 s time limit: narrow it down (LIMIT, more specific patterns)",
+        "the query was stopped at the 1 s time limit when it ran before, and the data has not changed:"
+        " narrow it down (LIMIT, more specific patterns)",
+    ]
+    del request, sent, failed
+    gc.collect()
+    assert query() is None
