@@ -512,13 +512,24 @@ class Executor:
                 else:
                     failures += 1
                     next_start = time.monotonic() + _RETRY_PAUSES[min(failures, len(_RETRY_PAUSES)) - 1]
-            elif self._admission.withdraw(watched[fd]):  # an idle worker spoke: it died
-                log.warning("query worker %d died while idle", watched[fd].process.pid)
-                self._retire(watched[fd])
+            elif self._admission.withdraw(watched[fd]):  # an idle worker spoke: it died?
+                self._check_idle(watched[fd])
         for worker, limit in starting.items():
             if limit <= time.monotonic():
                 self._failed_start(worker, "did not say it was ready in time")
         state[:] = [failures, next_start]
+
+    def _check_idle(self, worker: _Worker) -> None:
+        """Replace a withdrawn idle worker that was seen to speak, unless it still lives and is silent.
+
+        What was seen may have been the answer to a query the worker was lent meanwhile, which read
+        it and gave the worker back before this thread withdrew it; withdrawn, nobody else reads it.
+        """
+        if worker.process.poll() is None and not worker.readable(time.monotonic()):
+            self._admission.offer(worker)
+            return
+        log.warning("query worker %d died while idle", worker.process.pid)
+        self._retire(worker)
 
     def _start(self, count: int) -> None:
         """Start ``count`` workers (from the supervisor thread only: they die with it)."""

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from server import executor as executor_module
 from server.errors import QueryTimeoutError
 from server.executor import Executor, worker_command
 from server.frames import QueryRequest
+from server.proctree import children
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
@@ -42,6 +44,11 @@ def wait_until(condition, seconds: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not in time"
         time.sleep(0.02)
+
+
+def workers() -> set[int]:
+    """The query workers of this process now."""
+    return set(children(os.getpid()))
 
 
 def test_closing_twice_writes_into_no_descriptor_it_no_longer_owns(pool):
@@ -77,3 +84,27 @@ def test_a_failure_is_remembered_by_its_hash_not_with_the_query(pool):
     del request, sent, failed
     gc.collect()
     assert query() is None
+
+
+def test_an_idle_worker_that_answered_a_query_is_not_taken_for_dead(pool, monkeypatch):
+    """The supervisor watches the idle workers: one that speaks has died. But the worker it saw speak may
+    have been lent meanwhile, and what it saw was the answer; the query may even have read it and given
+    the worker back before the supervisor acts. Here the query reads its answer 0.1 s after it came,
+    and the supervisor acts 0.3 s late, as a busy machine may make them."""
+    readable, withdraw = executor_module._Worker.readable, pool._admission.withdraw
+
+    def late_reader(worker, until: float) -> bool:
+        time.sleep(0.1)
+        return readable(worker, until)
+
+    def late_withdraw(worker) -> bool:
+        time.sleep(0.3)
+        return withdraw(worker)
+
+    monkeypatch.setattr(executor_module._Worker, "readable", late_reader)
+    monkeypatch.setattr(pool._admission, "withdraw", late_withdraw)
+    before = workers()
+    time.sleep(0.1)  # the supervisor watches the idle worker now
+    assert pool.run(QueryRequest("ASK {}")).body == b'{"head":{},"boolean":true}'
+    time.sleep(0.6)
+    assert (workers(), pool.status()) == (before, {"idle": 1, "busy": 0, "starting": 0, "ready": True})
