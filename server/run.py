@@ -68,15 +68,22 @@ class _Pins:
         self.current = self.pin()
 
     def pin(self) -> Path:
-        """Pin the build folder's current build into a new private folder; that folder.
+        """Pin the build folder's current build into a new private folder, which becomes the current one.
+
+        A pin that fails leaves no folder behind, and none in ``folders``: a reload counts the pins
+        it keeps there, and must not count a failed one among them.
 
         :raises NotBuiltError: when the build folder holds no complete build.
         """
         folder = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+        try:
+            pin_build(self.build_dir, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         self.folders.append(folder)
-        pinned = pin_build(self.build_dir, folder)
-        self.current = pinned
-        return pinned
+        self.current = folder
+        return folder
 
     def reload(self) -> None:
         """On SIGHUP: pin the build again; the pins older than the previous one are no longer served.

@@ -1,16 +1,19 @@
 """Signals to the real ``kg serve``: a reload reloads and serves on; an HTTP process that ends takes nothing else down.
 
 The master (kg serve's own process) owns the pinned build; an HTTP process owns its query workers,
-which die with it. Each test starts a server of its own.
+which die with it. Each test starts a server of its own, but the last: the master's record of the
+builds it pinned, which a reload updates, is tested on its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +22,7 @@ import requests
 from serverutil import TEST_SETTINGS, Server, running_server
 
 from server.proctree import children, cpu_seconds
+from server.run import _Pins
 
 ASK = "ASK { ?s ?p ?o }"
 HOST = "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }"
@@ -150,3 +154,25 @@ def test_an_http_process_killed_mid_query_takes_its_query_worker_with_it(project
         wait_for(lambda: len(server.http_processes()) == 2, 10, "another HTTP process took its place")
         assert requests.get(server.sparql, params={"query": ASK}, timeout=10).json()["boolean"] is True
         assert server.process.poll() is None
+
+
+def test_a_failed_reload_leaves_the_builds_being_served_in_place(project, built, tmp_path, monkeypatch):
+    """SIGHUP with no build to pin keeps the current one; the next reload must keep it too, since the HTTP
+    processes being replaced one by one still serve it (their replacement query workers load it)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "pins"))
+    monkeypatch.delenv("KG_SERVE_BUILD", raising=False)
+    (tmp_path / "pins").mkdir()
+    build = tmp_path / "build"
+    shutil.copytree(project.build_dir, build)
+    pins = _Pins(build)
+    try:
+        first = pins.current
+        build.rename(tmp_path / "away")
+        pins.reload()  # no build: serves the first on
+        (tmp_path / "away").rename(build)
+        pins.reload()
+        assert pins.current != first
+        assert sorted((tmp_path / "pins").iterdir()) == sorted([first, pins.current])
+    finally:
+        pins.remove()
+    assert list((tmp_path / "pins").iterdir()) == []
