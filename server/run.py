@@ -74,12 +74,18 @@ class _Pins:
         it keeps there, and must not count a failed one among them.
 
         :raises NotBuiltError: when the build folder holds no complete build.
+        :raises KgError: when the pin cannot be made (no space left in the temporary folder ...).
         """
-        folder = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+        folder = None
         try:
+            folder = Path(tempfile.mkdtemp(prefix="kg-serve-"))
             pin_build(self.build_dir, folder)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+        except BaseException as error:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(error, OSError):
+                reason = error.strerror or str(error)
+                raise KgError(f"cannot pin the build to serve in {tempfile.gettempdir()}: {reason}") from None
             raise
         self.folders.append(folder)
         self.current = folder
@@ -94,7 +100,7 @@ class _Pins:
         before = read_manifest(self.current)
         try:
             self.pin()
-        except NotBuiltError as error:
+        except KgError as error:
             print(f"kg: warning: reload keeps serving the build it had: {error}", file=sys.stderr, flush=True)
             return
         after = read_manifest(self.current)

@@ -18,9 +18,11 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
 import requests
 from serverutil import TEST_SETTINGS, Server, running_server
 
+from kg.errors import KgError
 from server.proctree import children, cpu_seconds
 from server.run import _Pins
 
@@ -176,3 +178,24 @@ def test_a_failed_reload_leaves_the_builds_being_served_in_place(project, built,
     finally:
         pins.remove()
     assert list((tmp_path / "pins").iterdir()) == []
+
+
+def test_a_build_that_cannot_be_pinned_is_told_in_one_line_at_start_and_on_reload(
+    project, built, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("KG_SERVE_BUILD", raising=False)
+    pins = _Pins(project.build_dir)
+    try:
+        first = pins.current
+        (tmp_path / "a-file").write_text("")
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "a-file"))  # no folder can be made in it
+        with pytest.raises(KgError) as refused:
+            _Pins(project.build_dir)
+        pins.reload()
+        assert pins.current == first
+    finally:
+        pins.remove()
+    message = f"cannot pin the build to serve in {tmp_path / 'a-file'}: Not a directory"
+    assert str(refused.value) == message
+    assert capsys.readouterr().err == f"kg: warning: reload keeps serving the build it had: {message}\n"
