@@ -50,8 +50,8 @@ def start(cache_mb: int) -> tuple[subprocess.Popen, str]:
         start_new_session=True,
     )
     for line in process.stdout:
-        if line.startswith("kg: query page at "):
-            url = line.removeprefix("kg: query page at ").strip()
+        if line.startswith("kg: the story at "):
+            url = line.removeprefix("kg: the story at ").strip()
             break
     else:
         raise SystemExit("kg serve did not start")

@@ -232,4 +232,5 @@ def _check_address(host: str, port: int) -> int:
 def _print_urls(host: str, port: int) -> None:
     base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     print(f"kg: SPARQL endpoint at {base}/sparql", flush=True)
-    print(f"kg: query page at {base}/", flush=True)
+    print(f"kg: query page at {base}/query", flush=True)
+    print(f"kg: the story at {base}/", flush=True)

@@ -118,8 +118,8 @@ def running_server(
 
 def _wait_for_url(process: subprocess.Popen, log: Path) -> str:
     for line in process.stdout:
-        if line.startswith("kg: query page at "):
-            return line.removeprefix("kg: query page at ").strip()
+        if line.startswith("kg: the story at "):
+            return line.removeprefix("kg: the story at ").strip()
     raise AssertionError(f"kg serve ended before printing its URL:\n{log.read_text()}")
 
 
