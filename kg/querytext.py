@@ -23,27 +23,27 @@ from itertools import accumulate
 _ESCAPE = r"\\(?:.|\Z)"
 #: SPARQL's string literals, long and short; one that is never closed ends with its line (a short
 #: one) or with the text (a long one).
-STRING_PATTERN = (
+_STRING = (
     rf'''"""(?:[^"\\]|{_ESCAPE}|"(?!""))*+(?:"""|\Z)'''
     rf"""|'''(?:[^'\\]|{_ESCAPE}|'(?!''))*+(?:'''|\Z)"""
     rf"""|"(?:[^"\\\n\r]|{_ESCAPE})*+(?:"|(?=[\n\r])|\Z)"""
     rf"""|'(?:[^'\\\n\r]|{_ESCAPE})*+(?:'|(?=[\n\r])|\Z)"""
 )
 #: An IRI between angle brackets (SPARQL's IRIREF).
-IRI_PATTERN = r"""<[^<>"{}|^`\\\x00-\x20]*+>"""
+_IRI = r"""<[^<>"{}|^`\\\x00-\x20]*+>"""
 #: A comment, to the end of the line.
-COMMENT_PATTERN = r"""\#[^\n\r]*+"""
+_COMMENT = r"""\#[^\n\r]*+"""
 #: A word: a keyword, a variable, a prefixed name, a number (any run of characters that are not
 #: white space, brackets, quotes or punctuation; escapes included).
-WORD_PATTERN = rf"""(?:[^\s{{}}()\[\]<>"'\#,;*\\]|{_ESCAPE})++"""
+_WORD = rf"""(?:[^\s{{}}()\[\]<>"'\#,;*\\]|{_ESCAPE})++"""
 
 #: Strings, IRIs and comments: their text is data, not keywords. Matched left to right, so a
 #: ``#`` inside a string is part of the string, and a quote inside a comment part of the comment.
-_OPAQUE = re.compile(f"{STRING_PATTERN}|{IRI_PATTERN}|{COMMENT_PATTERN}", re.DOTALL)
+_OPAQUE = re.compile(f"{_STRING}|{_IRI}|{_COMMENT}", re.DOTALL)
 #: The tokens of a query: strings, IRIs and comments whole, words, any other character alone.
 _TOKEN = re.compile(
-    f"(?P<string>{STRING_PATTERN})|(?P<iri>{IRI_PATTERN})|(?P<comment>{COMMENT_PATTERN})"
-    rf"|(?P<word>{WORD_PATTERN})|(?P<other>\S)",
+    f"(?P<string>{_STRING})|(?P<iri>{_IRI})|(?P<comment>{_COMMENT})"
+    rf"|(?P<word>{_WORD})|(?P<other>\S)",
     re.DOTALL,
 )
 
@@ -118,14 +118,28 @@ class QueryText:
 
     @property
     def uses_service(self) -> bool:
+        """True when the query has a ``SERVICE`` clause (a federated query).
+
+        >>> [QueryText.scan(q).uses_service for q in ("select * { service silent ?e { ?s ?p ?o } }",
+        ...     'SELECT ?service { ?service a <http://x/SERVICE> ; ex:service "SERVICE" }')]
+        [True, False]
+        """
         return _SERVICE.search(self.keywords) is not None
 
     @property
     def declares_dataset(self) -> bool:
+        """True when the query names its own dataset with FROM or FROM NAMED."""
         return _FROM.search(self.keywords) is not None
 
     @property
     def is_deterministic(self) -> bool:
+        """False when the query calls a function whose value changes per call (NOW, RAND, UUID, BNODE ...).
+
+        Such answers must not be cached, nor validated by an ETag.
+
+        >>> [QueryText.scan(q).is_deterministic for q in ("SELECT (NOW() AS ?t) {}", 'SELECT ?s { ?s ?p "NOW()" }')]
+        [False, True]
+        """
         return _VOLATILE.search(self.keywords) is None
 
 
@@ -143,19 +157,6 @@ def is_update(query: str) -> bool:
     return bool(words) and words[0] in _UPDATE_KEYWORDS
 
 
-def uses_service(query: str) -> bool:
-    """True when the query has a ``SERVICE`` clause (a federated query).
-
-    >>> uses_service("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
-    True
-    >>> uses_service("select * { service silent ?endpoint { ?s ?p ?o } }")
-    True
-    >>> uses_service('SELECT ?service { ?service a <http://x/SERVICE> ; ex:service "SERVICE" }')
-    False
-    """
-    return QueryText.scan(query).uses_service
-
-
 def declares_dataset(query: str) -> bool:
     """True when the query names its own dataset with FROM or FROM NAMED.
 
@@ -165,18 +166,3 @@ def declares_dataset(query: str) -> bool:
     False
     """
     return QueryText.scan(query).declares_dataset
-
-
-def is_deterministic(query: str) -> bool:
-    """False when the query calls a function whose value changes per call (NOW, RAND, UUID, BNODE ...).
-
-    Such answers must not be cached, nor validated by an ETag.
-
-    >>> is_deterministic("SELECT ?s { ?s ?p ?o } LIMIT 3")
-    True
-    >>> is_deterministic("SELECT (NOW() AS ?t) {}")
-    False
-    >>> is_deterministic('SELECT ?s { ?s ?p "NOW()" }')
-    True
-    """
-    return QueryText.scan(query).is_deterministic
