@@ -17,12 +17,12 @@ from kg.errors import KgError, NotBuiltError
 from server import headers, linked_data, pages, sparql, ui
 from server.cache import ResultCache
 from server.errors import HTTP_STATUS, BusyError
-from server.executor import Executor, backend_worker_command, worker_command
+from server.executor import Executor
 from server.proofs import explainer
 from server.reader import Reader
 from server.remote import check_backend_url
 from server.settings import load_settings
-from server.worker import served_manifest
+from server.worker import backend_worker_command, served_manifest, worker_command
 
 log = logging.getLogger(__name__)
 

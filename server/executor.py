@@ -14,33 +14,28 @@ An answer comes back over the pipe in pieces: up to ``SPOOL_BYTES`` it is kept i
 that written to an unnamed temporary file as it arrives, so that the HTTP process never holds a
 large answer whole (``Answer.spool``).
 
-For a server whose data cannot change (a pinned build), a query sent again while it runs waits
-for the first one's answer instead of taking a second worker, and a query that was stopped at the
-time limit, or crashed its worker, is refused at once when sent again: it would only do it again.
+For a server whose data cannot change (a pinned build), repeats of a query share one run, and
+a failure is not tried again (``server.flights``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from kg.errors import KgError
 from server.admission import Admission
 from server.errors import WORKER_ERRORS, QueryAbortedError, QueryTimeoutError
+from server.flights import Flights
 from server.frames import Answered, Failed, Job, QueryRequest, Ready, encode, read_header
 from server.worker import PARENT_VARIABLE
 
@@ -61,8 +56,6 @@ _WATCH_INTERVAL = 1.0
 _LONG_QUERY_NICENESS = 10
 #: Bytes read from a worker's pipe at a time.
 _CHUNK = 1 << 20
-#: Failed queries remembered (their request hashes), so that a repeat is refused at once.
-_REMEMBERED_FAILURES = 4096
 #: The folder that holds the ``server`` package, so a worker imports the same code as we do.
 _CODE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,30 +164,13 @@ class _Worker:
         return self.process.returncode
 
 
-class _Flight:
-    """A query running now, whose answer other requests for the same query wait for."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.answer: Answer | None = None
-        self.error: BaseException | None = None
-
-    def wait(self, deadline: float, time_limit: float) -> Answer:
-        if not self.done.wait(max(0.0, deadline - time.monotonic())):
-            raise QueryTimeoutError.at(time_limit)
-        if self.error is not None:
-            raise self.error
-        assert self.answer is not None
-        return self.answer
-
-
 class Executor:
     """A fixed number of worker processes serving queries on one build, or forwarding them to one backend.
 
     The two kinds of worker differ only in their command line; the limits, the error transport and
     the pool's bookkeeping are the same.
 
-    :param command: how to start a worker (``worker_command`` or ``backend_worker_command``).
+    :param command: how to start a worker (``server.worker.worker_command`` or ``backend_worker_command``).
     :param size: worker processes.
     :param time_limit: seconds a query may take, waiting included.
     :param row_limit: rows (or triples) an answer may hold.
@@ -247,10 +223,7 @@ class Executor:
         self._starting: dict[_Worker, float] = {}
         self._ever_ready = False
         self._closed = False
-        self._flights: dict[bytes, _Flight] = {}
-        #: Request hash -> the type and message of its failure. Not the error itself: its traceback
-        #: holds the frames that raised it, and with them the request and its query text.
-        self._failures: OrderedDict[bytes, tuple[type[KgError], str]] = OrderedDict()
+        self._flights: Flights[Answer] = Flights(time_limit)
         #: The supervisor's alarm: a byte written here wakes it. The supervisor closes it as it ends
         #: (None from then on): a late write must not land in whatever took its descriptor's number.
         self._wake_read, wake_write = os.pipe()
@@ -282,31 +255,7 @@ class Executor:
         job = Job(request, row_limit=self.row_limit, byte_limit=self.byte_limit, time_limit=self.time_limit)
         if not (shared and self.fixed_data):
             return self._run(job, client, deadline)
-        key = key or request.digest()
-        with self._lock:
-            failure = self._failures.get(key)
-            if failure is not None:
-                self._failures.move_to_end(key)
-                error_type, message = failure
-                raise error_type(_repeated(message))
-            flight = self._flights.get(key)
-            leader = flight is None
-            if leader:
-                flight = self._flights[key] = _Flight()
-        if not leader:
-            return flight.wait(deadline, self.time_limit)
-        try:
-            flight.answer = self._run(job, client, deadline)
-            return flight.answer
-        except BaseException as error:
-            flight.error = error
-            if isinstance(error, QueryTimeoutError | QueryAbortedError) and getattr(error, "repeats", True):
-                self._remember(key, error)
-            raise
-        finally:
-            with self._lock:
-                del self._flights[key]
-            flight.done.set()
+        return self._flights.run(key or request.digest(), deadline, lambda: self._run(job, client, deadline))
 
     def status(self) -> dict[str, int | bool]:
         """Workers ready for a query, busy with one, still starting; ``ready``: the pool can take queries.
@@ -442,12 +391,6 @@ class Executor:
             return QueryAbortedError(message, repeats=False)
         return QueryAbortedError(message)
 
-    def _remember(self, key: bytes, error: KgError) -> None:
-        with self._lock:
-            self._failures[key] = (type(error), str(error))
-            while len(self._failures) > _REMEMBERED_FAILURES:
-                self._failures.popitem(last=False)
-
     # --- the workers ----------------------------------------------------------------------------
 
     def _retire(self, worker: _Worker, *, grace: float = 0.0, why: str = "") -> int:
@@ -565,31 +508,3 @@ class Executor:
         status = worker.stop()
         if not self._closed:
             log.error("a query worker %s (exit status %s); trying again", what, status)
-
-
-def _repeated(message: str) -> str:
-    """The message for a query refused because it failed before and the data has not changed.
-
-    >>> _repeated("the query was stopped at the 2 s time limit: narrow it down")
-    'the query was stopped at the 2 s time limit when it ran before, and the data has not changed: narrow it down'
-    """
-    first, _, advice = message.partition(": ")
-    return f"{first} when it ran before, and the data has not changed: {advice}" if advice else message
-
-
-def worker_command(build_dir: Path, graphs: Mapping[str, Path], memory_limit_mb: int) -> list[str]:
-    """The command line of a worker serving ``build_dir`` plus the extra graphs from its own store."""
-    extra = json.dumps({iri: str(path) for iri, path in graphs.items()})
-    return [
-        sys.executable,
-        "-m",
-        "server.worker",
-        str(build_dir),
-        f"--memory-limit={memory_limit_mb}",
-        f"--graphs={extra}",
-    ]
-
-
-def backend_worker_command(backend: str, memory_limit_mb: int) -> list[str]:
-    """The command line of a worker forwarding each query to the SPARQL endpoint at URL ``backend``."""
-    return [sys.executable, "-m", "server.worker", f"--backend={backend}", f"--memory-limit={memory_limit_mb}"]

@@ -204,6 +204,24 @@ def _read_exact(stream) -> Callable[[int], bytes]:
     return read_exact
 
 
+def worker_command(build_dir: Path, graphs: Mapping[str, Path], memory_limit_mb: int) -> list[str]:
+    """The command line of a worker serving ``build_dir`` plus the extra graphs from its own store."""
+    extra = json.dumps({iri: str(path) for iri, path in graphs.items()})
+    return [
+        sys.executable,
+        "-m",
+        "server.worker",
+        str(build_dir),
+        f"--memory-limit={memory_limit_mb}",
+        f"--graphs={extra}",
+    ]
+
+
+def backend_worker_command(backend: str, memory_limit_mb: int) -> list[str]:
+    """The command line of a worker forwarding each query to the SPARQL endpoint at URL ``backend``."""
+    return [sys.executable, "-m", "server.worker", f"--backend={backend}", f"--memory-limit={memory_limit_mb}"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server.worker", description=__doc__.splitlines()[0])
     parser.add_argument("build_dir", type=Path, nargs="?", help="the build to serve (not with --backend)")

@@ -35,8 +35,9 @@ from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, graph_for_article
 from kg.project import Project
 from server.errors import OutsideDatasetError
-from server.executor import Executor, backend_worker_command
+from server.executor import Executor
 from server.frames import QueryRequest
+from server.worker import backend_worker_command
 
 pytestmark = pytest.mark.slow
 

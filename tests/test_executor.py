@@ -15,9 +15,10 @@ import pytest
 
 from server import executor as executor_module
 from server.errors import QueryTimeoutError
-from server.executor import Executor, worker_command
+from server.executor import Executor
 from server.frames import QueryRequest
 from server.proctree import children
+from server.worker import worker_command
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 

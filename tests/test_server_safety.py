@@ -18,9 +18,10 @@ import requests
 from serverutil import TEST_SETTINGS, assert_stopped_at_the_limit, endpoint_fixture  # noqa: F401 - a fixture
 
 from server.errors import OutsideDatasetError
-from server.executor import Executor, worker_command
+from server.executor import Executor
 from server.frames import QueryRequest
 from server.proctree import cpu_seconds, descendants
+from server.worker import worker_command
 
 LIMIT = TEST_SETTINGS["QUERY_TIMEOUT"]
 CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
