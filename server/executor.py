@@ -229,6 +229,9 @@ class Executor:
         self._wake_read, wake_write = os.pipe()
         os.set_blocking(wake_write, False)
         self._wake_write: int | None = wake_write
+        #: Starts failed in a row, and when the next start may be tried (the supervisor's own).
+        self._failed_starts = 0
+        self._next_start = 0.0
         self._supervisor = threading.Thread(target=self._supervise, name="kg-worker-supervisor", daemon=True)
         self._supervisor.start()
 
@@ -372,24 +375,28 @@ class Executor:
         return spool
 
     def _death(self, status: int) -> QueryAbortedError:
-        """The error for a worker that died on its own during a query, saying what happened."""
+        """The error for a worker that died on its own during a query, saying what happened.
+
+        Only the memory limit and a stack overflow would happen again: the other deaths are not
+        remembered against the query (``repeats=False``).
+        """
         if status == -signal.SIGABRT:  # Oxigraph (Rust) aborts when an allocation fails
-            message = f"the query was stopped: it needed more than the {self.memory_limit_mb} MiB memory limit"
-        elif status == -signal.SIGSEGV:
-            message = (
+            return QueryAbortedError(
+                f"the query was stopped: it needed more than the {self.memory_limit_mb} MiB memory limit"
+            )
+        if status == -signal.SIGSEGV:
+            return QueryAbortedError(
                 "the query was stopped: its worker crashed, most likely on a stack overflow (the query nests"
                 " too deeply or chains too many operators): simplify it"
             )
-        elif status == -signal.SIGKILL:
+        if status == -signal.SIGKILL:
             message = (
                 "the query was stopped: its worker was killed from outside (the system's out-of-memory killer,"
                 " an operator): retry"
             )
             return QueryAbortedError(message, repeats=False)
-        else:
-            message = f"the query was stopped: its worker ended unexpectedly (exit status {status})"
-            return QueryAbortedError(message, repeats=False)
-        return QueryAbortedError(message)
+        message = f"the query was stopped: its worker ended unexpectedly (exit status {status})"
+        return QueryAbortedError(message, repeats=False)
 
     # --- the workers ----------------------------------------------------------------------------
 
@@ -414,10 +421,10 @@ class Executor:
 
     def _supervise(self) -> None:
         """Start the workers, see them ready, replace those that die idle or fail to start; until closed."""
-        state = [0, 0.0]  # failed starts in a row, when to try the next start
         while not self._closed:
             try:
-                self._supervise_once(state)
+                self._start_missing()
+                self._watch()
             except Exception:
                 log.exception("the query worker supervisor failed; going on")
                 time.sleep(_RETRY_PAUSES[0])
@@ -426,41 +433,38 @@ class Executor:
             os.close(self._wake_write)
             self._wake_write = None
 
-    def _supervise_once(self, state: list) -> None:
-        """One round of the supervisor: start missing workers, wait for something to happen, act on it."""
-        failures, next_start = state
-        now = time.monotonic()
+    def _start_missing(self) -> None:
+        """Start as many workers as the pool lacks, unless the last start failed too recently."""
         with self._lock:
             missing = self.size - len(self._live)
-        if missing > 0 and now >= next_start:
+        if missing > 0 and time.monotonic() >= self._next_start:
             self._start(missing)
+
+    def _watch(self) -> None:
+        """Wait until a starting worker says it is ready, an idle one speaks, a start takes too long, or a wake-up."""
+        now = time.monotonic()
         with self._lock:
             starting = dict(self._starting)
+            missing = self.size - len(self._live)
         idle = [w for w in self._admission.free() if not w.retired]
         waits = [_WATCH_INTERVAL, *(limit - now for limit in starting.values())]
-        if missing > 0 and now < next_start:
-            waits.append(next_start - now)
+        if missing > 0 and now < self._next_start:
+            waits.append(self._next_start - now)  # the next try at a start that failed
         poller = select.poll()
         poller.register(self._wake_read, select.POLLIN)
         watched = {w.fd: w for w in [*starting, *idle]}
         for fd in watched:
             poller.register(fd, select.POLLIN)
-        events = poller.poll(max(0.0, min(waits)) * 1000)
-        for fd, _ in events:
+        for fd, _ in poller.poll(max(0.0, min(waits)) * 1000):
             if fd == self._wake_read:
                 os.read(self._wake_read, 4096)
             elif watched[fd] in starting:
-                if self._started(watched[fd]):
-                    failures = 0
-                else:
-                    failures += 1
-                    next_start = time.monotonic() + _RETRY_PAUSES[min(failures, len(_RETRY_PAUSES)) - 1]
+                self._started(watched[fd])
             elif self._admission.withdraw(watched[fd]):  # an idle worker spoke: it died?
                 self._check_idle(watched[fd])
         for worker, limit in starting.items():
             if limit <= time.monotonic():
                 self._failed_start(worker, "did not say it was ready in time")
-        state[:] = [failures, next_start]
 
     def _check_idle(self, worker: _Worker) -> None:
         """Replace a withdrawn idle worker that was seen to speak, unless it still lives and is silent.
@@ -485,26 +489,29 @@ class Executor:
                     continue
             worker.stop()
 
-    def _started(self, worker: _Worker) -> bool:
-        """Read a starting worker's first frame; True when it is ready (then it is offered to queries)."""
+    def _started(self, worker: _Worker) -> None:
+        """Read a starting worker's first frame: offer it to queries when it is ready, else stop it."""
         try:
             frame, _ = read_header(lambda n: worker.read_exact(time.monotonic() + _STARTUP_LIMIT, n))
         except (EOFError, TimeoutError, OSError, ValueError):
             frame = None
         if not isinstance(frame, Ready):
             self._failed_start(worker, "ended before it was ready")
-            return False
+            return
         with self._lock:
             self._starting.pop(worker, None)
             self._ever_ready = True
+        self._failed_starts = 0
         self._admission.offer(worker)
-        return True
 
     def _failed_start(self, worker: _Worker, what: str) -> None:
+        """Stop a worker that did not start; the next start waits a little longer after each failure in a row."""
         with self._lock:
             if self._starting.pop(worker, None) is None:
                 return  # it became ready meanwhile
             self._live.discard(worker)
         status = worker.stop()
+        self._failed_starts += 1
+        self._next_start = time.monotonic() + _RETRY_PAUSES[min(self._failed_starts, len(_RETRY_PAUSES)) - 1]
         if not self._closed:
             log.error("a query worker %s (exit status %s); trying again", what, status)
