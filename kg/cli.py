@@ -13,7 +13,7 @@ import difflib
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,9 @@ from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.project import Project
 
 if TYPE_CHECKING:
-    from kg.dataset import GraphInfo
+    from pyoxigraph import Store
+
+    from kg.dataset import GraphInfo, Manifest
     from kg.publish import Upload
 
 
@@ -119,14 +121,19 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: %(default)s)" if shown and action.option_strings else text
 
 
-def _command(commands, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
-    return commands.add_parser(
-        name,
+def _command(
+    commands, run: Callable[..., int], summary: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    """The parser of the command that ``run`` (``cmd_NAME``) carries out, with its help and examples."""
+    parser = commands.add_parser(
+        run.__name__.removeprefix("cmd_"),
         help=summary,
         description=textwrap.fill(f"{summary[0].upper()}{summary[1:]}. {description}", 100),
         epilog="examples:\n" + "\n".join(f"  {line}" for line in examples.strip().splitlines()),
         formatter_class=_Help,
     )
+    parser.set_defaults(command=run)
+    return parser
 
 
 def _port(value: str) -> int:
@@ -155,39 +162,36 @@ def _parser() -> argparse.ArgumentParser:
 
     build = _command(
         commands,
-        "build",
+        cmd_build,
         "map the articles, reason, check, and write the build folder",
         "Nothing is done when the inputs (ontology, data, the code of kg) have not changed since the last build;"
         " a failed build leaves the previous one in place.",
         "kg build\nkg build --force",
     )
     build.add_argument("--force", action="store_true", help="rebuild even when the inputs have not changed")
-    build.set_defaults(command=cmd_build)
 
     coverage = _command(
         commands,
-        "coverage",
+        cmd_coverage,
         "how much of each article its graph covers, and the content sentences it leaves out",
         "Counts, per article, the content sentences with a fact, with a claim only, or with nothing, and the"
         " mentions; lists the sentences no statement covers.",
         "kg coverage\nkg coverage --format json",
     )
     coverage.add_argument("--format", default="text", choices=["text", "json"], help="how to write the figures")
-    coverage.set_defaults(command=cmd_coverage)
 
-    validate = _command(
+    _command(
         commands,
-        "validate",
+        cmd_validate,
         "run every check of the build without writing anything",
         "The mapping, the reasoner's consistency check and the SHACL shapes; exit code 2 and one line naming"
         " the problem when a check fails.",
         "kg validate",
     )
-    validate.set_defaults(command=cmd_validate)
 
     query = _command(
         commands,
-        "query",
+        cmd_query,
         "run a SPARQL query against the build",
         "The project's prefixes (nkg:, id:, schema: ...) are predeclared; the default graph is the union of the"
         " named graphs, inferences included. SERVICE and updates are refused.",
@@ -203,11 +207,10 @@ def _parser() -> argparse.ArgumentParser:
         help="how to write the answer: a table, or a standard syntax",
     )
     query.add_argument("--no-infer", action="store_true", help="query without the inferred graph")
-    query.set_defaults(command=cmd_query)
 
     explain = _command(
         commands,
-        "explain",
+        cmd_explain,
         "why a triple holds: the rules and premises behind an inference",
         "Prints the proof down to the asserted triples and the article's words that state them; exit code 1"
         " and 'not entailed' for a triple that does not hold.",
@@ -218,11 +221,10 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("predicate", help="prefix:name, <IRI> or a")
     explain.add_argument("object", help='prefix:name, <IRI> or a literal in N-Triples form ("...")')
     explain.add_argument("--format", default="text", choices=["text", "json"], help="how to write the proof")
-    explain.set_defaults(command=cmd_explain)
 
     export = _command(
         commands,
-        "export",
+        cmd_export,
         "write graphs of the build to a file",
         "Dataset syntaxes (trig, nquads) keep the named graphs apart; triple syntaxes write their union.",
         "kg export --graph all --format trig -o newskg.trig\nkg export --graph inferred -o inferred.nt\n"
@@ -234,11 +236,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--protege", action="store_true", help="ontology + individuals as one OWL (RDF/XML) file")
     export.add_argument("-o", "--output", required=True, type=Path, help="the file to write")
-    export.set_defaults(command=cmd_export)
 
     publish = _command(
         commands,
-        "publish",
+        cmd_publish,
         "upload every named graph to a Graph Store Protocol endpoint",
         "One PUT per graph (a repeat is idempotent); the store's triple counts are compared with the build's at"
         " the end (exit code 1 when they differ).",
@@ -269,11 +270,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="try a graph that failed for a transient reason (reset, timeout, 5xx) N more times (default: 3)",
     )
-    publish.set_defaults(command=cmd_publish)
 
     serve = _command(
         commands,
-        "serve",
+        cmd_serve,
         "build if needed, then serve the SPARQL endpoint (or put it in front of another with --backend)",
         "When the inputs do not build, the last good build is served with a warning. Settings come from"
         " KG_SERVER_* variables (see the README); SIGHUP reloads the build, SIGTERM stops.",
@@ -297,7 +297,6 @@ def _parser() -> argparse.ArgumentParser:
         help="answer queries from this remote SPARQL 1.1 query endpoint (e.g. a store filled by kg publish)"
         " instead of the local build, with the same protocol, limits and query page; nothing is built",
     )
-    serve.set_defaults(command=cmd_serve)
     return parser
 
 
@@ -311,6 +310,15 @@ def _graph_option(value: str) -> tuple[str, str]:
     if not iri or not file:
         raise argparse.ArgumentTypeError(f"expected IRI=FILE, e.g. http://example.org/g=extra.ttl, not {value!r}")
     return iri, file
+
+
+def _built_store(project: Project) -> tuple[Manifest, Store]:
+    """The build, made first if the inputs changed: its manifest and an in-memory store of it."""
+    from kg.build import build
+    from kg.dataset import load_store
+
+    build(project)
+    return load_store(project.build_dir)
 
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:
@@ -372,14 +380,11 @@ def cmd_validate(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_query(project: Project, args: argparse.Namespace) -> int:
-    from kg.build import build
-    from kg.dataset import load_store
     from kg.query import format_table, result_kind, run_query, serialize_result
 
     text = _read_query(args.query)
     _check_query(text)
-    build(project)
-    manifest, store = load_store(project.build_dir)
+    manifest, store = _built_store(project)
     result = run_query(store, manifest, text, infer=not args.no_infer)
     if args.format == "table" and result_kind(result) != "graph":
         print(format_table(result))
@@ -415,13 +420,10 @@ def _read_query(argument: str) -> str:
 def cmd_explain(project: Project, args: argparse.Namespace) -> int:
     import json
 
-    from kg.build import build
-    from kg.dataset import load_store
     from kg.explain import Explainer, parse_term, short
 
     triple = (parse_term(args.subject), parse_term(args.predicate), parse_term(args.object))
-    build(project)
-    manifest, store = load_store(project.build_dir)
+    manifest, store = _built_store(project)
     proof = Explainer(store, manifest, project.build_dir).explain(triple)
     if proof is None:
         print(f"not entailed: {' '.join(short(t) for t in triple)} is neither asserted nor inferred")
@@ -431,8 +433,6 @@ def cmd_explain(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_export(project: Project, args: argparse.Namespace) -> int:
-    from kg.build import build
-    from kg.dataset import load_store
     from kg.export import check_output, export, export_protege
     from kg.formats import rdf_syntax, rdf_syntax_from_extension
 
@@ -440,8 +440,7 @@ def cmd_export(project: Project, args: argparse.Namespace) -> int:
     syntax = rdf_syntax(args.format) if args.format else rdf_syntax_from_extension(str(args.output))
     if syntax is None and not args.protege:
         raise KgError(f"cannot tell the format from {args.output.name!r}: pass --format")
-    build(project)
-    manifest, store = load_store(project.build_dir)
+    manifest, store = _built_store(project)
     if args.protege:
         count = export_protege(store, manifest, args.output)
         print(f"kg: wrote {count} triples (ontology + individuals, RDF/XML) to {args.output}")
@@ -538,6 +537,7 @@ def _build_or_keep(project: Project) -> None:
     """
     from kg.build import build
     from kg.dataset import read_manifest
+    from server.front import WARNING_VARIABLE  # /health carries the warning
 
     try:
         report = build(project)
@@ -551,7 +551,7 @@ def _build_or_keep(project: Project) -> None:
             f"fix the inputs, then run kg build and send kg serve SIGHUP (or restart it) to serve {folder} anew",
         ):
             print(f"kg: WARNING: {line}", file=sys.stderr, flush=True)
-        os.environ["KG_SERVE_WARNING"] = (
+        os.environ[WARNING_VARIABLE] = (
             f"the inputs did not build when kg serve started ({error}): the last good build is served"
         )
         return
