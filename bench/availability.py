@@ -26,18 +26,14 @@ Usage (from the repository's top folder; ``--project`` may name another checkout
 The client runs on the same machine as the server: its own CPU use is part of what is measured.
 """
 
-# ruff: noqa: S603 - commands built here, never from input
-
 from __future__ import annotations
 
 import argparse
 import http.client
 import itertools
 import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -46,6 +42,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench import free_port, process, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 #: A query that runs into any time limit: a count over a cartesian product.
@@ -89,34 +87,13 @@ class Samples:
 @contextmanager
 def kg_serve(project: Path, python: str) -> Iterator[tuple[str, int]]:
     """``kg serve`` of ``project`` on a free port with its defaults: (base URL, pid)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KG_SERVER_")}
     command = [python, "-m", "kg", "--project", str(project), "serve", "--port", str(port)]
-    child = subprocess.Popen(
-        command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with suppress(OSError):
-                status, _ = request(base, "GET", "/health", timeout=2)
-                if status == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("kg serve did not become healthy within 120 s")
-        yield base, child.pid
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        with suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGKILL)
+    with process(command, env, cwd=project) as pid:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/health")
+        yield base, pid
 
 
 def request(

@@ -32,13 +32,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from bench import free_port, process
+
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -53,8 +49,7 @@ def serving(name: str) -> Iterator[tuple[int, int]]:
         interface, target = ("wsgi", "choice_app:wsgi") if name == "granian WSGI" else ("rsgi", "choice_app:rsgi")
         command = [str(bin_dir / "granian"), "--interface", interface, "--workers", "1", "--port", str(port), target]
     env = {**os.environ, "PYTHONPATH": str(HERE), "CHOICE_FILE": "1" if name == "granian RSGI, file" else ""}
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with process(command, env):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
@@ -67,9 +62,6 @@ def serving(name: str) -> Iterator[tuple[int, int]]:
                     return
             time.sleep(0.1)
         raise RuntimeError(f"{name} did not start")
-    finally:
-        child.terminate()
-        child.wait(timeout=20)
 
 
 def requests_per_second(port: int, duration: int) -> float:
