@@ -1,8 +1,11 @@
-"""Shared fixtures: the real project, built once per test run into a temporary build folder."""
+"""Shared fixtures: the real project, built once per test run into a temporary build folder; a local listener."""
 
 from __future__ import annotations
 
+import http.server
 import shutil
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,31 @@ def fixture_project(tmp_path):
         return Project.at(root)
 
     return make
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that answers 200 and records the path of every request it gets: (its URL, the paths).
+
+    For the tests that no request leaves kg (SERVICE, FROM, a file or a connection opened by a query).
+    """
+    received: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            received.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", received
+    server.shutdown()
+    server.server_close()
+    thread.join()

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
+from kg.formats import RESULTS_SYNTAXES
 from kg.namespaces import INFERRED_GRAPH
 from server.proctree import children
 
@@ -71,6 +74,12 @@ class Server:
     @property
     def sparql(self) -> str:
         return self.url + "sparql"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port), for a socket of one's own."""
+        parts = urllib.parse.urlsplit(self.url)
+        return parts.hostname, parts.port
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -191,3 +200,37 @@ def _select_page(endpoint, query: str) -> tuple[list[dict], bool, list[str]]:
     names = [v.value for v in solutions.variables]
     rows = [{name: solution[name] for name in names} for solution in solutions]
     return rows, response.headers["X-Result-Truncated"] == "true", names
+
+
+def raw_http(server: Server, request: bytes, timeout: float = 10) -> tuple[int, bytes]:
+    """Send bytes that no HTTP library would send; the status and the body."""
+    with socket.create_connection(server.address, timeout=timeout) as connection:
+        connection.sendall(request)
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def assert_answers_as_locally(fronted: Server, local: Server, question: Path) -> None:
+    """A competency question: the server in front of a backend answers it as the local one, in every results
+    syntax, byte for byte and with the same headers, and as its golden answer says."""
+    query = question.read_text(encoding="utf-8")
+
+    def post(server: Server, **params) -> requests.Response:
+        return requests.post(
+            server.sparql, data={"query": query, **params}, timeout=TEST_SETTINGS["QUERY_TIMEOUT"] + 10
+        )
+
+    for name in RESULTS_SYNTAXES:
+        remote, reference = post(fronted, format=name), post(local, format=name)
+        assert remote.status_code == reference.status_code == 200, remote.text
+        assert remote.content == reference.content, name
+        for header in ("Content-Type", "X-Result-Rows", "X-Result-Truncated"):
+            assert remote.headers[header] == reference.headers[header], header
+    if question.with_suffix(".txt").exists():
+        answer = "true\n" if post(fronted).json()["boolean"] else "false\n"
+        assert answer == question.with_suffix(".txt").read_text(encoding="utf-8")
+    else:
+        assert post(fronted, format="tsv").text == question.with_suffix(".tsv").read_text(encoding="utf-8")

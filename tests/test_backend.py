@@ -28,10 +28,16 @@ import requests
 from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from serverutil import ONLY_INFERRED, TEST_SETTINGS, assert_stopped_at_the_limit, running_server
+from serverutil import (
+    ONLY_INFERRED,
+    TEST_SETTINGS,
+    assert_answers_as_locally,
+    assert_stopped_at_the_limit,
+    running_server,
+)
 from tools import require
 
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from kg.formats import RDF_SYNTAXES
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, graph_for_article
 from kg.project import Project
 from server.errors import OutsideDatasetError
@@ -202,18 +208,7 @@ def test_kg_serve_backend_needs_no_project_folder(published, tmp_path):
 
 @pytest.mark.parametrize("question", COMPETENCY, ids=lambda p: p.stem)
 def test_every_competency_question_is_answered_as_by_the_local_endpoint(fronted, local, question):
-    query = question.read_text(encoding="utf-8")
-    for name in RESULTS_SYNTAXES:
-        remote, reference = post(fronted, query, format=name), post(local, query, format=name)
-        assert remote.status_code == reference.status_code == 200, remote.text
-        assert remote.content == reference.content, name
-        for header in ("Content-Type", "X-Result-Rows", "X-Result-Truncated"):
-            assert remote.headers[header] == reference.headers[header], header
-    if question.with_suffix(".txt").exists():
-        answer = "true\n" if post(fronted, query).json()["boolean"] else "false\n"
-        assert answer == question.with_suffix(".txt").read_text(encoding="utf-8")
-    else:
-        assert post(fronted, query, format="tsv").text == question.with_suffix(".tsv").read_text(encoding="utf-8")
+    assert_answers_as_locally(fronted, local, question)
 
 
 @pytest.mark.parametrize(

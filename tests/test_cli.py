@@ -210,33 +210,6 @@ def files(folder):
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
-@pytest.fixture
-def listener():
-    """A local HTTP server that records every request it gets: none may come from kg."""
-    import http.server
-    import threading
-
-    received = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            received.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", received
-    server.shutdown()
-    server.server_close()
-
-
 def test_every_command_refuses_bad_arguments_in_one_line_with_exit_code_2_and_writes_nothing(
     fixture_project, tmp_path, listener
 ):

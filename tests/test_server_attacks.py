@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from serverutil import TEST_SETTINGS, Server, running_server
+from serverutil import TEST_SETTINGS, Server, raw_http, running_server
 
 from server.proctree import cpu_seconds, memory_bytes
 
@@ -44,22 +44,6 @@ WIDE = "SELECT ?text ?s { ?article schema:articleBody ?text . ?s ?p ?o }"
 def endpoint_fixture(project, built, tmp_path_factory) -> Iterator[Server]:
     with running_server(project, tmp_path_factory.mktemp("attacks") / "server.log", SETTINGS) as server:
         yield server
-
-
-def address(server: Server) -> tuple[str, int]:
-    parts = urllib.parse.urlsplit(server.url)
-    return parts.hostname, parts.port
-
-
-def raw_http(server: Server, request: bytes, timeout: float = 10) -> tuple[int, bytes]:
-    """Send bytes that no HTTP library would send; the status and the body."""
-    with socket.create_connection(address(server), timeout=timeout) as connection:
-        connection.sendall(request)
-        data = b""
-        while chunk := connection.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
 
 
 def timed_get(url: str, *, params: dict | None = None, source: str | None = None) -> tuple[float, int]:
@@ -316,7 +300,7 @@ ATTACK_MEMORY_BOUND = 300 * 1024 * 1024
 def test_idle_slow_and_stalled_connections_neither_starve_clients_nor_grow_memory(project, built, tmp_path):
     """500 idle sockets, 100 slowloris, 30 readers that never read a 16 MB answer, 50 bodies that never come."""
     with running_server(project, tmp_path / "server.log", ATTACKED) as server:
-        target = address(server)
+        target = server.address
         tree = [server.process.pid, *server.http_processes(), *server.query_workers()]
         memory_before = memory_bytes(tree)
         started = time.monotonic()

@@ -6,16 +6,18 @@ The test server has a 2 s time limit, a 512 MiB memory limit per worker, 2 worke
 
 from __future__ import annotations
 
-import http.server
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from serverutil import TEST_SETTINGS, assert_stopped_at_the_limit, endpoint_fixture  # noqa: F401 - a fixture
+from serverutil import (  # noqa: F401 - endpoint_fixture is a fixture
+    TEST_SETTINGS,
+    assert_stopped_at_the_limit,
+    endpoint_fixture,
+    raw_http,
+)
 
 from server.errors import OutsideDatasetError
 from server.executor import Executor
@@ -38,32 +40,6 @@ def get(endpoint, query: str, **params) -> requests.Response:
     return requests.get(endpoint.sparql, params={"query": query, **params}, timeout=LIMIT + 10)
 
 
-@pytest.fixture
-def listener() -> Iterator[list[str]]:
-    """A local HTTP server that records every request it gets: none may come from a query."""
-    received: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            received.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    received.append(f"http://127.0.0.1:{server.server_address[1]}/")  # first item: its URL
-    yield received
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
 @pytest.mark.parametrize(
     "template",
     [
@@ -74,10 +50,11 @@ def listener() -> Iterator[list[str]]:
     ],
 )
 def test_service_is_refused_with_400_and_no_request_is_made(endpoint, listener, template):
-    response = get(endpoint, template.format(url=listener[0]))
+    url, received = listener
+    response = get(endpoint, template.format(url=url))
     assert response.status_code == 400
     assert response.text == "SERVICE is not allowed: this endpoint answers from its own dataset only\n"
-    assert listener[1:] == []
+    assert received == []
 
 
 def test_service_in_strings_iris_and_names_is_not_a_service_clause(endpoint):
@@ -86,17 +63,19 @@ def test_service_in_strings_iris_and_names_is_not_a_service_clause(endpoint):
 
 
 def test_from_names_only_graphs_of_the_dataset(endpoint, listener, tmp_path):
+    url, received = listener
     secret = tmp_path / "secret.nt"
     secret.write_text("<x:s> <x:p> <x:o> .\n")
-    for graph in (listener[0], secret.as_uri(), "file:///etc/hostname"):
+    for graph in (url, secret.as_uri(), "file:///etc/hostname"):
         for query in (f"ASK FROM <{graph}> {{ ?s ?p ?o }}", f"ASK FROM NAMED <{graph}> {{ GRAPH ?g {{ ?s ?p ?o }} }}"):
             assert get(endpoint, query).json()["boolean"] is False, query
         assert get(endpoint, "ASK { ?s ?p ?o }", **{"default-graph-uri": graph}).json()["boolean"] is False
-    assert listener[1:] == []
+    assert received == []
 
 
 def test_a_worker_cannot_open_a_connection_even_when_asked_directly(project, built, listener):
     """Past the HTTP layer's check, the worker itself cannot open a socket (no file descriptor left)."""
+    url, received = listener
     executor = Executor(
         worker_command(project.build_dir, {}, 512),
         size=1,
@@ -107,11 +86,11 @@ def test_a_worker_cannot_open_a_connection_even_when_asked_directly(project, bui
     )
     try:
         with pytest.raises(OutsideDatasetError, match="tried to open a file or a connection"):
-            executor.run(QueryRequest(f"SELECT * {{ SERVICE <{listener[0]}> {{ ?s ?p ?o }} }}"))
+            executor.run(QueryRequest(f"SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"))
         assert executor.run(QueryRequest("ASK { ?s ?p ?o }")).body.endswith(b"true}")  # still serving
     finally:
         executor.close()
-    assert listener[1:] == []
+    assert received == []
 
 
 @pytest.mark.parametrize("query", list(RUNAWAY.values()), ids=list(RUNAWAY))
@@ -215,18 +194,6 @@ def test_a_direct_query_that_is_not_utf8_gets_400(endpoint):
     headers = {"Content-Type": "application/sparql-query"}
     response = requests.post(endpoint.sparql, data="ASK { ?s ?p 'é' }".encode("latin-1"), headers=headers, timeout=10)
     assert (response.status_code, response.text) == (400, "the request is not valid UTF-8 (byte 13)\n")
-
-
-def raw_http(endpoint, request: bytes) -> tuple[int, bytes]:
-    """Send bytes that no HTTP library would send; the status and the body."""
-    host, port = endpoint.url.removeprefix("http://").rstrip("/").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(request)
-        data = b""
-        while chunk := connection.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
 
 
 @pytest.mark.parametrize(

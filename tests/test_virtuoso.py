@@ -24,11 +24,11 @@ import pytest
 import requests
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from serverutil import ONLY_INFERRED, TEST_SETTINGS, running_server
+from serverutil import ONLY_INFERRED, TEST_SETTINGS, assert_answers_as_locally, running_server
 from tools import require
 from virtuoso_server import missing, virtuoso_server
 
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from kg.formats import RDF_SYNTAXES
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.project import Project
 
@@ -125,10 +125,6 @@ def get(server, query: str, **params) -> requests.Response:
     return requests.get(server.sparql, params={"query": query, **params}, timeout=LIMIT + 10)
 
 
-def post(server, query: str, **params) -> requests.Response:
-    return requests.post(server.sparql, data={"query": query, **params}, timeout=LIMIT + 10)
-
-
 # --- publishing ----------------------------------------------------------------------------------
 
 
@@ -188,18 +184,7 @@ def test_virtuosos_default_graph_is_not_the_dataset(published, built, virtuoso):
     ids=lambda p: p.stem,
 )
 def test_every_competency_question_is_answered_as_by_the_local_endpoint(fronted, local, question):
-    query = question.read_text(encoding="utf-8")
-    for name in RESULTS_SYNTAXES:
-        remote, reference = post(fronted, query, format=name), post(local, query, format=name)
-        assert remote.status_code == reference.status_code == 200, remote.text
-        assert remote.content == reference.content, name
-        for header in ("Content-Type", "X-Result-Rows", "X-Result-Truncated"):
-            assert remote.headers[header] == reference.headers[header], header
-    if question.with_suffix(".txt").exists():
-        answer = "true\n" if post(fronted, query).json()["boolean"] else "false\n"
-        assert answer == question.with_suffix(".txt").read_text(encoding="utf-8")
-    else:
-        assert post(fronted, query, format="tsv").text == question.with_suffix(".tsv").read_text(encoding="utf-8")
+    assert_answers_as_locally(fronted, local, question)
 
 
 @pytest.mark.parametrize(
