@@ -24,6 +24,7 @@ from server.cache import ResultCache
 from server.description import PREFIXES, describe_service
 from server.executor import Answer, Executor
 from server.frames import QueryRequest
+from server.headers import content_type
 from server.protocol import choose_formats, parse_request
 
 bp = Blueprint("sparql", __name__)
@@ -119,8 +120,8 @@ def query() -> Response:
             return _not_modified(etag)
     answer, g.cache = endpoint.answer(query, cacheable=deterministic)
     registry = RDF_SYNTAXES if answer.kind == "graph" else RESULTS_SYNTAXES
-    content_type = _content_type(registry[answer.format].media_type)
-    response = _from_file(answer, content_type) if answer.spool else Response(answer.body, content_type=content_type)
+    body_type = content_type(registry[answer.format].media_type)
+    response = _from_file(answer, body_type) if answer.spool else Response(answer.body, content_type=body_type)
     response.headers["X-Result-Rows"] = str(answer.rows)
     response.headers["X-Result-Truncated"] = "true" if answer.truncated else "false"
     response.vary.add("Accept")
@@ -129,7 +130,7 @@ def query() -> Response:
     return response
 
 
-def _from_file(answer: Answer, content_type: str) -> Response:
+def _from_file(answer: Answer, body_type: str) -> Response:
     """A long answer, sent from its file; gzipped into another file for a client that accepts gzip."""
     file = answer.spool
     headers = {"Vary": "Accept-Encoding"}
@@ -138,7 +139,7 @@ def _from_file(answer: Answer, content_type: str) -> Response:
         headers["Content-Encoding"] = "gzip"
     body = FileBody(file)
     headers["Content-Length"] = str(body.length)
-    return Response(body, content_type=content_type, headers=headers, direct_passthrough=True)
+    return Response(body, content_type=body_type, headers=headers, direct_passthrough=True)
 
 
 def _not_modified(etag: str) -> Response:
@@ -146,10 +147,6 @@ def _not_modified(etag: str) -> Response:
     response.set_etag(etag, weak=True)
     response.vary.add("Accept")
     return response
-
-
-def _content_type(media_type: str) -> str:
-    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
 
 
 def _service_description() -> Response:
@@ -161,6 +158,6 @@ def _service_description() -> Response:
     endpoint = _endpoint()
     triples = describe_service(request.base_url, endpoint.manifest, current_app.config)
     body = ox.serialize(triples, format=syntax.oxigraph, prefixes=PREFIXES)
-    response = Response(body, content_type=_content_type(syntax.media_type))
+    response = Response(body, content_type=content_type(syntax.media_type))
     response.vary.add("Accept")
     return response
