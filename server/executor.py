@@ -93,6 +93,16 @@ class _Gone(Exception):
     """The worker had died before it was given the query; its worker was stopped."""
 
 
+class _Unkept(Exception):
+    """This process could not keep a long answer in a temporary file (no space, no descriptor left).
+
+    Not an OSError: those, from the worker's pipe, mean the worker died.
+    """
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+
+
 class _Worker:
     """One worker process and the two ends of its pipes."""
 
@@ -345,6 +355,10 @@ class Executor:
             if leash < deadline:
                 raise _Leashed from None
             raise QueryTimeoutError.at(self.time_limit) from None
+        except _Unkept as error:  # the rest of the answer is still in the pipe: the worker cannot serve again
+            self._retire(worker)
+            message = f"the query was stopped: this server could not keep its answer in a temporary file ({error})"
+            raise QueryAbortedError(f"{message}: retry later", repeats=False) from None
         except (EOFError, OSError):
             status = self._retire(worker, grace=1.0)
             raise self._death(status) from None
@@ -359,14 +373,23 @@ class Executor:
         return Answer(reply.kind, reply.format, reply.rows, reply.truncated, spool=body, length=length)
 
     def _read_body(self, worker: _Worker, length: int, deadline: float) -> bytes | BinaryIO:
-        """The body of a reply: in memory up to ``SPOOL_BYTES``, else in an unnamed temporary file."""
+        """The body of a reply: in memory up to ``SPOOL_BYTES``, else in an unnamed temporary file.
+
+        :raises _Unkept: when the temporary file cannot be made or written.
+        """
         if length <= SPOOL_BYTES:
             return worker.read_exact(deadline, length) if length else b""
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed on with the answer, closed when it is dropped
+        try:
+            spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed on with the answer, closed when it is dropped
+        except OSError as error:
+            raise _Unkept(error) from None
         try:
             while length:
                 chunk = worker.read_some(deadline, length)
-                spool.write(chunk)
+                try:
+                    spool.write(chunk)
+                except OSError as error:
+                    raise _Unkept(error) from None
                 length -= len(chunk)
             spool.seek(0)
         except BaseException:

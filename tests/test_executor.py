@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
+import tempfile
 import time
 import weakref
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from server import executor as executor_module
-from server.errors import QueryTimeoutError
+from server.errors import QueryAbortedError, QueryTimeoutError
 from server.executor import Executor
 from server.frames import QueryRequest
 from server.proctree import children
@@ -109,3 +110,17 @@ def test_an_idle_worker_that_answered_a_query_is_not_taken_for_dead(pool, monkey
     assert pool.run(QueryRequest("ASK {}")).body == b'{"head":{},"boolean":true}'
     time.sleep(0.6)
     assert (workers(), pool.status()) == (before, {"idle": 1, "busy": 0, "starting": 0, "ready": True})
+
+
+def test_an_answer_this_process_cannot_keep_is_told_as_such(pool, monkeypatch, tmp_path):
+    """A long answer goes to a temporary file: when none can be made (no space, no descriptor left), the
+    client hears that, not that the worker was killed from outside, and a worker serves again."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    over_64_kib = "SELECT ?text ?s { ?article <https://schema.org/articleBody> ?text . ?s ?p ?o } LIMIT 10"
+    with pytest.raises(QueryAbortedError) as failed:
+        pool.run(QueryRequest(over_64_kib))
+    assert str(failed.value) == (
+        "the query was stopped: this server could not keep its answer in a temporary file"
+        " (No such file or directory): retry later"
+    )
+    assert pool.run(QueryRequest("ASK {}")).body == b'{"head":{},"boolean":true}'
