@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from serverutil import local_http_server
 
 from kg.build import build
 from kg.dataset import load_store
@@ -79,10 +79,5 @@ def listener() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", received
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with local_http_server(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_port}/", received

@@ -1,17 +1,21 @@
 """Start the real endpoint (``kg serve``) as a subprocess on a free port, for tests to talk HTTP to it.
 
 The server prints its URLs as it starts to listen (port 0 lets the kernel pick a free port, so
-two test runs never collide); it is ready when ``/health`` says so.
+two test runs never collide); it is ready when ``/health`` says so. Also: the small local HTTP
+servers that stand in for the outside world (``local_http_server``), and the comparisons of a
+server in front of a backend with the local one.
 """
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,8 +27,10 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 import requests
+from rdflib import Graph
+from rdflib.compare import isomorphic
 
-from kg.formats import RESULTS_SYNTAXES
+from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import INFERRED_GRAPH
 from server.proctree import children
 
@@ -234,3 +240,35 @@ def assert_answers_as_locally(fronted: Server, local: Server, question: Path) ->
         assert answer == question.with_suffix(".txt").read_text(encoding="utf-8")
     else:
         assert post(fronted, format="tsv").text == question.with_suffix(".tsv").read_text(encoding="utf-8")
+
+
+def assert_graph_as_locally(fronted: Server, local: Server, query: str) -> None:
+    """A CONSTRUCT or DESCRIBE: the server in front of a backend answers it as the local one, in every syntax of
+    one graph (the same triples, blank nodes aside, with the same headers)."""
+    for name, syntax in RDF_SYNTAXES.items():
+        if syntax.datasets:
+            continue
+        remote, reference = (
+            requests.get(server.sparql, params={"query": query, "format": name}, timeout=30)
+            for server in (fronted, local)
+        )
+        assert remote.status_code == reference.status_code == 200, remote.text
+        assert remote.headers["Content-Type"] == reference.headers["Content-Type"]
+        assert remote.headers["X-Result-Rows"] == reference.headers["X-Result-Rows"] != "0"
+        graphs = [Graph().parse(data=r.content, format=syntax.rdflib_name) for r in (remote, reference)]
+        assert isomorphic(*graphs), name
+
+
+@contextmanager
+def local_http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[http.server.ThreadingHTTPServer]:
+    """``handler`` serving on a free port of 127.0.0.1 from a thread for the block; then shut down and closed."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

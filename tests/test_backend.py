@@ -16,7 +16,6 @@ import http.server
 import json
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -26,18 +25,17 @@ from pathlib import Path
 import pytest
 import requests
 from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
-from rdflib import Graph
-from rdflib.compare import isomorphic
 from serverutil import (
     ONLY_INFERRED,
     TEST_SETTINGS,
     assert_answers_as_locally,
+    assert_graph_as_locally,
     assert_stopped_at_the_limit,
+    local_http_server,
     running_server,
 )
 from tools import require
 
-from kg.formats import RDF_SYNTAXES
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, graph_for_article
 from kg.project import Project
 from server.errors import OutsideDatasetError
@@ -162,16 +160,10 @@ def _fake_handler(fake: FakeBackend) -> type[http.server.BaseHTTPRequestHandler]
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeBackend]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    backend = FakeBackend(f"http://127.0.0.1:{server.server_address[1]}/")
-    server.RequestHandlerClass = _fake_handler(backend)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield backend
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with local_http_server(http.server.BaseHTTPRequestHandler) as server:
+        backend = FakeBackend(f"http://127.0.0.1:{server.server_port}/")
+        server.RequestHandlerClass = _fake_handler(backend)
+        yield backend
 
 
 @pytest.fixture(scope="module")
@@ -220,15 +212,7 @@ def test_every_competency_question_is_answered_as_by_the_local_endpoint(fronted,
     ],
 )
 def test_graph_results_equal_the_local_ones_in_every_syntax(fronted, local, query):
-    for name, syntax in RDF_SYNTAXES.items():
-        if syntax.datasets:
-            continue
-        remote, reference = get(fronted, query, format=name), get(local, query, format=name)
-        assert remote.status_code == reference.status_code == 200, remote.text
-        assert remote.headers["Content-Type"] == reference.headers["Content-Type"]
-        assert remote.headers["X-Result-Rows"] == reference.headers["X-Result-Rows"] != "0"
-        graphs = [Graph().parse(data=r.content, format=syntax.rdflib_name) for r in (remote, reference)]
-        assert isomorphic(*graphs), name
+    assert_graph_as_locally(fronted, local, query)
 
 
 def test_infer_false_leaves_out_the_inferred_graph_as_locally(fronted, local):
