@@ -229,8 +229,11 @@ class Executor:
             keep_one=size > 1 and fixed_data,  # a backend's slow queries load the backend, not this machine
         )
         self._lock = threading.Lock()
+        #: Every worker not yet stopped: starting, idle or lent. The supervisor starts one for each missing.
         self._live: set[_Worker] = set()
+        #: The workers started but not yet ready, and when each must be (monotonic seconds).
         self._starting: dict[_Worker, float] = {}
+        #: True once a worker was ready: from then on, replacements do not make the pool "starting".
         self._ever_ready = False
         self._closed = False
         self._flights: Flights[Answer] = Flights(time_limit)
@@ -299,6 +302,11 @@ class Executor:
         self._supervisor.join(timeout=5)
 
     def _run(self, job: Job, client: str, deadline: float) -> Answer:
+        """Borrow a worker, exchange ``job`` with it, give it back.
+
+        The query starts again on another worker when it held the kept one past its leash (its
+        client now waits behind light ones), or when its worker turned out dead before it got the job.
+        """
         ticket = self._admission.acquire(client, deadline)
         while True:
             worker = ticket.worker
