@@ -196,10 +196,10 @@ def _ms(value: str) -> float:
 
 def in_process(build_dir: Path, rounds: int = 30) -> float:
     """Median milliseconds per query of the mix: run_query + JSON, in this process."""
-    from kg.dataset import load_store
+    from kg.dataset import open_store
     from kg.query import run_query, serialize_result
 
-    manifest, store = load_store(build_dir)
+    manifest, store = open_store(build_dir)
     texts = [p.read_text() for p in QUERIES]
     samples = []
     for _ in range(rounds):

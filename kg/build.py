@@ -28,7 +28,17 @@ from rdflib.compare import to_canonical_graph
 
 from kg import __version__
 from kg.coverage import measure_coverage
-from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
+from kg.dataset import (
+    DATASET_FILE,
+    MANIFEST_FILE,
+    ROUNDS_FILE,
+    STORE_DIR,
+    GraphInfo,
+    Manifest,
+    read_manifest,
+    triple_key,
+    write_store,
+)
 from kg.errors import KgError
 from kg.mapping import Article, map_article
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_prefixes, graph_for_article
@@ -186,6 +196,7 @@ def _write_build(project: Project, graphs: _Graphs, fingerprint: str) -> Manifes
     try:
         infos = [_write_graph(staging, name, iri, graph) for name, iri, graph in named]
         _write_dataset(staging / DATASET_FILE, named)
+        write_store(staging / DATASET_FILE, staging / STORE_DIR)
         _write_rounds(staging / ROUNDS_FILE, graphs.closure)
         manifest = Manifest(
             inputs=fingerprint,

@@ -13,9 +13,11 @@ The rules, applied whenever a worker frees or a query arrives:
 - The last free worker is kept: a query that takes it is on a leash, stopped by the caller past
   ``slow`` seconds and queued again (``requeue``) to wait for another worker, and its client
   is barred from the kept worker while other clients are about (seen in the last ``_ABOUT``
-  seconds: alone, it harms no one). While long queries hold the other workers, the queries that
-  take milliseconds still find one free: a client's first long query holds it for ``slow``
-  seconds at most, once per cooldown. A client running one long query may run light ones beside it.
+  seconds). Alone, it harms no one: it takes the kept worker with no leash (stopped again, its
+  query would only have another worker started for it, again and again). While long queries
+  hold the other workers, the queries that take milliseconds still find one free: a client's
+  first long query holds it for ``slow`` seconds at most, once per cooldown. A client running
+  one long query may run light ones beside it.
 - A barred client may have ``max_waiting_barred`` queries waiting; the clients that are not light
   ``max_waiting_unproven`` together. Beyond, and past ``queue_timeout`` of waiting, a query is
   refused with ``BusyError`` (503, saying after how many seconds a worker should be free).
@@ -246,14 +248,15 @@ class Admission(Generic[W]):
             address = min(self._turns, key=lambda c: self._clients[c].kind(now))  # the first of the best class
             record = self._clients[address]
             kept = self.keep_one and len(self._free) == 1
-            if kept and record.kind(now) == BARRED and self._others_about(address, now):
+            barred = record.kind(now) == BARRED
+            if kept and barred and self._others_about(address, now):
                 return  # the kept worker waits for a client that is not barred
             ticket = record.waiting.popleft()
             self._turns.remove(address)
             if record.waiting:
                 self._turns.append(address)  # its next query waits for its next turn
             ticket.worker = self._free.pop()
-            ticket.leashed = kept
+            ticket.leashed = kept and not barred  # a barred client here is alone
             ticket.started = now
             record.running += 1
             self._lent[id(ticket.worker)] = ticket

@@ -325,7 +325,7 @@ class Executor:
             except BaseException:
                 self._admission.release(ticket, give_back=not worker.retired)
                 raise
-            self._admission.release(ticket, give_back=True)
+            self._admission.release(ticket, give_back=not worker.retired)  # retired: after a long query
             return answer
 
     def _exchange(self, worker: _Worker, job: Job, deadline: float, leash: float, slow_at: float) -> Answer:

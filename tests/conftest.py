@@ -11,7 +11,7 @@ import pytest
 from serverutil import local_http_server
 
 from kg.build import build
-from kg.dataset import load_store
+from kg.dataset import open_store
 from kg.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ def built(project):
 @pytest.fixture(scope="session")
 def store(project, built):
     """(manifest, Oxigraph store) of the real build."""
-    return load_store(project.build_dir)
+    return open_store(project.build_dir)
 
 
 @pytest.fixture

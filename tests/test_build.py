@@ -8,14 +8,16 @@ import subprocess
 import sys
 import time
 
+import pyoxigraph as ox
 import pytest
 from conftest import ROOT
 
 from kg.build import build, recover
-from kg.dataset import load_store, read_manifest
+from kg.dataset import DATASET_FILE, STORE_DIR, open_store, read_manifest
 from kg.query import run_query
 
 ARTICLE = "2025-08-17-witkoff-security-guarantees"
+WHO_HOSTS = "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }"
 
 
 def files(folder):
@@ -33,9 +35,29 @@ def test_the_build_holds_one_graph_per_article_plus_ontology_and_inferences(buil
 
 
 def test_the_same_inputs_give_byte_identical_files(project, built, tmp_path):
+    """Every file but the store's (RocksDB names its files and the store at random), and the store's quads."""
     again = project.__class__(project.root, tmp_path / "again")
     build(again, force=True)
-    assert files(again.build_dir) == files(project.build_dir)
+    assert without_store(files(again.build_dir)) == without_store(files(project.build_dir))
+    assert store_lines(again.build_dir) == store_lines(project.build_dir)
+
+
+def without_store(contents: dict) -> dict:
+    return {path: data for path, data in contents.items() if path.parts[0] != STORE_DIR}
+
+
+def store_lines(build_dir) -> list[str]:
+    """The store's quads as sorted N-Quads lines, blank node labels as the store keeps them."""
+    _, store = open_store(build_dir)
+    return sorted(f"{quad} .\n" for quad in store)
+
+
+def test_the_store_holds_the_dataset_with_its_blank_node_labels(project, built):
+    """The quads of dataset.nq as any Oxigraph store keeps them (xsd:int, xsd:long ... become xsd:integer)."""
+    in_memory = ox.Store()
+    in_memory.extend(ox.parse(path=str(project.build_dir / DATASET_FILE), rename_blank_nodes=False))
+    assert store_lines(project.build_dir) == sorted(f"{quad} .\n" for quad in in_memory)
+    assert len(in_memory) == sum(info.triples for info in built.manifest.graphs)
 
 
 def test_an_unchanged_project_reuses_its_build(project, built):
@@ -59,12 +81,8 @@ def test_a_second_article_needs_only_a_folder(fixture_project):
     shutil.copytree(ROOT / "data" / ARTICLE, project.root / "data" / ARTICLE)
     report = build(project)
     assert report.manifest.articles == [ARTICLE, "2031-04-02-harbour-summit"]
-    manifest, store = load_store(project.build_dir)
-    answer = run_query(
-        store,
-        manifest,
-        "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }",
-    )
+    manifest, store = open_store(project.build_dir)
+    answer = run_query(store, manifest, WHO_HOSTS)
     assert [s["who"].value for s in answer] == ["Ilse Varga"]
     dates = run_query(store, manifest, "SELECT ?d WHERE { id:treaty-signing nkg:date ?d ; nkg:dateResolved true }")
     assert [s["d"].value for s in dates] == ["2031-04-03T00:00:00"]
@@ -77,6 +95,7 @@ def test_the_build_folder_is_readable_and_has_no_leftovers(project, built):
         "graphs",
         "manifest.json",
         "rounds.tsv",
+        "store",
     ]
     assert not list(project.build_dir.parent.glob(".build-*"))
     assert read_manifest(project.build_dir) == built.manifest
@@ -96,6 +115,8 @@ def test_a_pinned_build_stays_as_it_was_when_the_build_is_swapped(fixture_projec
     assert second.manifest.inputs != first.manifest.inputs
     assert files(pinned) == before
     assert read_manifest(pinned) == first.manifest
+    manifest, store = open_store(pinned)
+    assert [s["who"].value for s in run_query(store, manifest, WHO_HOSTS)] == ["Ilse Varga"]
 
 
 def kg_command(project, *args):

@@ -11,9 +11,11 @@ import tempfile
 import time
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from kg.dataset import STORE_DIR
 from server import executor as executor_module
 from server.errors import QueryAbortedError, QueryTimeoutError
 from server.executor import Executor
@@ -28,7 +30,7 @@ CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 def pool(project, built) -> Iterator[Executor]:
     """One worker with a 1 s time limit, on a build whose answers cannot change."""
     executor = Executor(
-        worker_command(project.build_dir, {}, 512),
+        worker_command(project.build_dir, 512),
         size=1,
         time_limit=1,
         row_limit=10,
@@ -124,3 +126,19 @@ def test_an_answer_this_process_cannot_keep_is_told_as_such(pool, monkeypatch, t
         " (No such file or directory): retry later"
     )
     assert pool.run(QueryRequest("ASK {}")).body == b'{"head":{},"boolean":true}'
+
+
+def test_a_worker_holds_its_pipes_and_the_stores_table_files_read_only_and_can_open_nothing(pool, project):
+    """The store is opened whole before the worker shuts itself in: no file is left for RocksDB to open later."""
+    assert pool.run(QueryRequest("ASK { ?s ?p ?o }")).body.endswith(b"true}")
+    (worker,) = workers()
+    held = {}
+    for fd in os.listdir(f"/proc/{worker}/fd"):
+        flags = int(Path(f"/proc/{worker}/fdinfo/{fd}").read_text().split("flags:")[1].split()[0], 8)
+        held[int(fd)] = (os.readlink(f"/proc/{worker}/fd/{fd}"), flags & os.O_ACCMODE)
+    tables = sorted(str(path) for path in (project.build_dir / STORE_DIR).resolve().iterdir() if path.suffix == ".sst")
+    assert sorted(target for fd, (target, _) in held.items() if fd > 2) == tables
+    assert {mode for fd, (_, mode) in held.items() if fd > 2} == {os.O_RDONLY}
+    assert held[0][0].startswith("pipe:") and held[1][0].startswith("pipe:")
+    limits = Path(f"/proc/{worker}/limits").read_text()
+    assert [line.split()[3:5] for line in limits.splitlines() if line.startswith("Max open files")] == [["3", "3"]]
