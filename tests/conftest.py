@@ -8,6 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# The helpers' assertions say what they compared, as the tests' own do (before their first import).
+pytest.register_assert_rewrite("serverutil", "browser", "tools", "owlapi")
+
 from serverutil import local_http_server
 
 from kg.build import build

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +57,24 @@ ONLY_INFERRED = f"""SELECT ?s ?p ?o {{
 }} ORDER BY ?s ?p ?o LIMIT 1"""
 
 
-def assert_stopped_at_the_limit(response: requests.Response, elapsed: float) -> None:
-    """The query ended with 503 and its one-line message, within the test limit plus a second."""
+#: How the 503 of a query that found every query worker busy (or being replaced) begins.
+BUSY = "every query worker is busy: retry in "
+
+
+def assert_a_runaway_is_stopped_at_the_limit(send: Callable[[], requests.Response]) -> None:
+    """``send``'s query ended with 503 and its one-line message, within the test limit plus a second.
+
+    The query must have had a worker: when the workers that the previous test's runaway query took
+    are still being replaced (slow on a loaded machine), the answer is the ``BUSY`` 503, which is right but
+    not what is tested here, so the query is sent again, up to three times in all.
+    """
     limit = TEST_SETTINGS["QUERY_TIMEOUT"]
+    for _ in range(3):
+        started = time.monotonic()
+        response = send()
+        elapsed = time.monotonic() - started
+        if not response.text.startswith(BUSY):
+            break
     assert response.status_code == 503
     assert response.text == (
         f"the query was stopped at the {limit} s time limit: narrow it down (LIMIT, more specific patterns)\n"

@@ -20,7 +20,9 @@ from collections.abc import Callable
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 from serverutil import TEST_SETTINGS, Server, running_server
+from urllib3.util import Retry
 
 from kg.errors import KgError
 from server.proctree import children, cpu_seconds
@@ -54,10 +56,24 @@ class Hammer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.statuses.append(requests.get(self.server.sparql, params={"query": ASK}, timeout=10).status_code)
+                with _retrying_client() as client:
+                    self.statuses.append(client.get(self.server.sparql, params={"query": ASK}, timeout=10).status_code)
             except requests.RequestException as error:
                 self.statuses.append(type(error).__name__)
             time.sleep(0.01)
+
+
+def _retrying_client() -> requests.Session:
+    """A client that sends a GET once more when its connection closes before any response, as browsers do.
+
+    An HTTP process told to stop closes the connections it accepted but has not read a request from
+    yet (hyper's graceful shutdown); HTTP/1.1 lets a client retry an idempotent request then
+    (RFC 9112, section 9.3.1). A second failure, or any status but 200, still fails the test.
+    """
+    client = requests.Session()
+    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"}, raise_on_status=False)
+    client.mount("http://", HTTPAdapter(max_retries=retry))
+    return client
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
