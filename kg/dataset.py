@@ -220,7 +220,9 @@ def add_graphs(folder: Path, graphs: Mapping[str, Path]) -> Manifest:
         extra.append(GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=triples))
     del store  # closed, the graphs in its log
     served = replace(manifest, graphs=[*manifest.graphs, *extra])
-    (folder / MANIFEST_FILE).write_text(json.dumps(served.to_json(), indent=2, sort_keys=True) + "\n")
+    written = folder / f"{MANIFEST_FILE}.new"  # a new file: the pinned one is a link to the build's
+    written.write_text(json.dumps(served.to_json(), indent=2, sort_keys=True) + "\n")
+    written.replace(folder / MANIFEST_FILE)
     return served
 
 

@@ -175,3 +175,22 @@ def test_a_previous_build_left_beside_the_build_is_removed(fixture_project):
     shutil.copytree(project.build_dir, project.build_dir.with_name("build.old"))
     assert recover(project.build_dir) == ["removed build.old, left by an interrupted build"]
     assert not project.build_dir.with_name("build.old").exists() and read_manifest(project.build_dir) is not None
+
+
+def test_extra_graphs_go_into_the_pinned_store_and_manifest_never_into_the_build(fixture_project, tmp_path):
+    from kg.dataset import pin_build
+
+    project = fixture_project()
+    build(project)
+    before = files(project.build_dir)
+    extra = tmp_path / "extra.ttl"
+    extra.write_text("<http://example.org/s> <http://example.org/p> 'o', 'o2' .\n", encoding="utf-8")
+    (tmp_path / "pinned").mkdir()
+    pinned = pin_build(project.build_dir, tmp_path / "pinned", graphs={"http://example.org/g": extra})
+    assert files(project.build_dir) == before
+    info = read_manifest(pinned).graph("extra http://example.org/g")
+    assert (info.iri, info.file, info.triples) == ("http://example.org/g", str(extra), 2)
+    manifest, store = open_store(pinned)
+    assert manifest.graphs == [*read_manifest(project.build_dir).graphs, info]
+    rows = run_query(store, manifest, "SELECT ?o { GRAPH <http://example.org/g> { ?s ?p ?o } } ORDER BY ?o")
+    assert [row["o"].value for row in rows] == ["o", "o2"]
