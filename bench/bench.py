@@ -38,6 +38,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.dataset import STORE_DIR
 from server.proctree import cpu_seconds, descendants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,15 +117,15 @@ def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
 
 @contextmanager
 def oxigraph_serve(build_dir: Path) -> Iterator[Server]:
+    """Oxigraph's own server, read-only, on the build's own store (the files kg serve's workers open)."""
     oxigraph = str(Path(sys.executable).with_name("oxigraph"))
     port = free_port()
-    with tempfile.TemporaryDirectory() as location:
-        subprocess.run([oxigraph, "load", "--location", location, "--file", str(build_dir / "dataset.nq")], check=True)
-        bind = f"127.0.0.1:{port}"
-        command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]
-        with process(command) as pid:
-            wait_for(f"http://{bind}/query?query=ASK%7B%7D")
-            yield Server(f"http://{bind}/query", pid)
+    bind = f"127.0.0.1:{port}"
+    location = str(build_dir / STORE_DIR)
+    command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]
+    with process(command) as pid:
+        wait_for(f"http://{bind}/query?query=ASK%7B%7D")
+        yield Server(f"http://{bind}/query", pid)
 
 
 @contextmanager

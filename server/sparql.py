@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import logging
 import time
+from concurrent.futures import Executor as Threads
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -71,6 +72,22 @@ class Endpoint:
             return answer, "hit"
         answer = self.executor.run(query, client=client, shared=True, key=key)
         self.cache.put(key, answer)
+        return answer, "miss"
+
+    async def answer_soon(self, query: Query, *, client: str, threads: Threads) -> tuple[Answer, str] | None:
+        """``answer``, from an event loop, for a query not in the cache that a worker can take at once; else None.
+
+        See ``Executor.run_soon``: a query that turns out long is waited for in one of ``threads``.
+        """
+        cacheable = query.deterministic
+        answer = await self.executor.run_soon(
+            query.request, threads=threads, client=client, shared=cacheable, key=query.key
+        )
+        if answer is None:
+            return None
+        if self.cache is None or not cacheable:
+            return answer, "off"
+        self.cache.put(query.key, answer)
         return answer, "miss"
 
     def cached(self, query: Query) -> Answer | None:
