@@ -120,7 +120,9 @@ def _timed(timings: dict[str, float], step: str, work: Callable):
 def _write_build(project: Project, graphs: _Graphs, fingerprint: str) -> Manifest:
     named = [("ontology", ONTOLOGY_GRAPH, graphs.ontology)]
     named += [(f"article-{article.slug}", graph_for_article(article.slug), g) for article, g in graphs.articles]
-    named.append(("inferred", INFERRED_GRAPH, graphs.closure.inferred))
+    inferred = bind_prefixes(Graph())
+    inferred.addN((*triple, inferred) for triple in graphs.closure.inferred)
+    named.append(("inferred", INFERRED_GRAPH, inferred))
     project.build_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=project.build_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the build is for everyone who can read the project
