@@ -22,8 +22,11 @@ from rdflib.compare import to_canonical_graph
 from kg import __version__
 from kg.coverage import measure_coverage
 from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
-from kg.mapping import Article, map_article
-from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_prefixes, graph_for_article
+from kg.mapping import Article
+from kg.mapping.declarations import check_declarations
+from kg.mapping.mapper import map_article_declaring
+from kg.mapping.registry import read_registry
+from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, REGISTRY_GRAPH, bind_prefixes, graph_for_article
 from kg.project import Project
 from kg.reasoning import Closure, apply_reasoning
 from kg.validation import check_shapes
@@ -42,6 +45,7 @@ class BuildReport:
 @dataclass
 class _Graphs:
     ontology: Graph
+    registry: Graph | None
     articles: list[tuple[Article, Graph]]
     closure: Closure
 
@@ -79,21 +83,38 @@ def build(project: Project, *, force: bool = False) -> BuildReport:
 def check(project: Project) -> dict[str, int]:
     """Run every check of the build (mapping, reasoning, shapes) without writing anything; return counts."""
     graphs = _make_graphs(project, {})
-    asserted = sum(len(g) for _, g in graphs.articles)
-    return {"articles": len(graphs.articles), "asserted": asserted, "inferred": len(graphs.closure.inferred)}
+    return {
+        "articles": len(graphs.articles),
+        "asserted": _distinct_asserted(graphs),
+        "inferred": len(graphs.closure.inferred),
+    }
+
+
+def _distinct_asserted(graphs: _Graphs) -> int:
+    """Triples of the registry and article graphs, a triple that two graphs assert counted once."""
+    asserted = ([graphs.registry] if graphs.registry is not None else []) + [g for _, g in graphs.articles]
+    return len(set().union(*(set(g) for g in asserted)))
 
 
 def _make_graphs(project: Project, timings: dict[str, float]) -> _Graphs:
-    def map_all() -> tuple[Graph, list[tuple[Article, Graph]]]:
+    def map_all():
         ontology = _canonical(Graph().parse(project.ontology_file, format="turtle"))
         vocabulary = Vocabulary(ontology)
-        return ontology, [map_article(folder, project, vocabulary) for folder in project.article_folders()]
+        registry = read_registry(project, vocabulary)
+        declared = list(registry.declarations)
+        articles = []
+        for folder in project.article_folders():
+            article, graph, declarations = map_article_declaring(folder, project, vocabulary, registry)
+            articles.append((article, graph))
+            declared += declarations
+        check_declarations(declared, vocabulary)
+        return ontology, (registry.graph if registry.digest else None), articles
 
-    ontology, articles = _timed(timings, "map", map_all)
-    asserted = [graph for _, graph in articles]
+    ontology, registry, articles = _timed(timings, "map", map_all)
+    asserted = ([registry] if registry is not None else []) + [graph for _, graph in articles]
     closure = _timed(timings, "reason", lambda: apply_reasoning(ontology, asserted))
     _timed(timings, "validate", lambda: check_shapes(project.shapes_file, ontology, asserted))
-    return _Graphs(ontology, articles, closure)
+    return _Graphs(ontology, registry, articles, closure)
 
 
 def _canonical(graph: Graph) -> Graph:
@@ -119,6 +140,8 @@ def _timed(timings: dict[str, float], step: str, work: Callable):
 
 def _write_build(project: Project, graphs: _Graphs, fingerprint: str) -> Manifest:
     named = [("ontology", ONTOLOGY_GRAPH, graphs.ontology)]
+    if graphs.registry is not None:
+        named.append(("registry", REGISTRY_GRAPH, graphs.registry))
     named += [(f"article-{article.slug}", graph_for_article(article.slug), g) for article, g in graphs.articles]
     inferred = bind_prefixes(Graph())
     inferred.addN((*triple, inferred) for triple in graphs.closure.inferred)
@@ -137,6 +160,7 @@ def _write_build(project: Project, graphs: _Graphs, fingerprint: str) -> Manifes
             graphs=infos,
             filtered={reason: n for reason, n in sorted(graphs.closure.filtered.items())},
             coverage=[c.to_json() for _, graph in graphs.articles for c in measure_coverage(graph)],
+            asserted=_distinct_asserted(graphs),
         )
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n")
         _swap_in(staging, project.build_dir)

@@ -41,6 +41,14 @@ class Vocabulary:
                 self.properties[iri] = Property(iri, kind, ontology.value(iri, RDFS.range))
         self.labels = {s: str(o) for s, o in ontology.subject_objects(RDFS.label) if o.language == "en"}
         self._parents = {p: set(ontology.objects(p, RDFS.subPropertyOf)) for p in self.properties}
+        #: Functional properties: one value per subject.
+        self.functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
+        self._superclasses = {c: _closure(ontology, c, RDFS.subClassOf) for c in self.classes}
+        self._disjoint = {frozenset(pair) for pair in ontology.subject_objects(OWL.disjointWith)}
+        for axiom in ontology.subjects(RDF.type, OWL.AllDisjointClasses):
+            for head in ontology.objects(axiom, OWL.members):
+                members = list(ontology.items(head))
+                self._disjoint |= {frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1 :]}
         self._inverses = {s: o for s, o in ontology.subject_objects(OWL.inverseOf)}
         self._inverses.update({o: s for s, o in ontology.subject_objects(OWL.inverseOf)})
 
@@ -74,6 +82,11 @@ class Vocabulary:
     def individuals_of(self, cls: URIRef) -> list[URIRef]:
         return sorted(i for i, types in self.types.items() if cls in types)
 
+    def disjoint(self, first: URIRef, second: URIRef) -> bool:
+        """Whether nothing can be both a ``first`` and a ``second`` (the classes or superclasses are disjoint)."""
+        above = self._superclasses.get(first, {first}), self._superclasses.get(second, {second})
+        return any(frozenset((a, b)) in self._disjoint for a in above[0] for b in above[1])
+
     def entailed(self, subject, prop: URIRef, obj) -> set[tuple]:
         """The triples that ``subject prop obj`` entails through super-properties and inverses.
 
@@ -91,3 +104,14 @@ class Vocabulary:
                 found.add((obj, self._inverses[current], subject))
             todo.extend(self._parents.get(current, ()))
         return found
+
+
+def _closure(graph: Graph, start: URIRef, prop: URIRef) -> set[URIRef]:
+    """``start`` and everything it reaches through ``prop``."""
+    found, todo = {start}, [start]
+    while todo:
+        for above in graph.objects(todo.pop(), prop):
+            if above not in found:
+                found.add(above)
+                todo.append(above)
+    return found

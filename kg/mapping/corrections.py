@@ -43,7 +43,7 @@ def map_correction(ctx: MappingContext, name: str, entry: Any) -> None:
     state(NKG.wordingAsStated, Literal(wording), "wording")
     state(NKG.correctWording, Literal(correct), "correct")
     state(NKG.correctionOf, ctx.resource(ctx.required(entry, "of", fact), entry, fact, "of"), "of")
-    state(RDFS.comment, Literal(str(ctx.required(entry, "note", fact)), lang=ctx.article.language), "note")
+    state(RDFS.comment, Literal(str(ctx.required(entry, "note", fact)), lang=ctx.language), "note")
     state(NKG.confidence, ctx.choice(entry, "confidence", fact, NKG.CorrectionConfidence), "confidence")
     if entry.get("source"):
         state(DCTERMS.source, ctx.source(entry, fact), "source")
@@ -59,7 +59,7 @@ def map_anomaly(ctx: MappingContext, name: str, entry: Any) -> None:
     ctx.add((anomaly, OA.motivatedBy, OA.questioning), Kind.RECORD, entry, fact, "quote", **support)
     for passage in passages:
         ctx.add((anomaly, OA.hasTarget, ctx.segment(passage)), Kind.RECORD, entry, fact, "quote", **support)
-    note = Literal(str(ctx.required(entry, "note", fact)), lang=ctx.article.language)
+    note = Literal(str(ctx.required(entry, "note", fact)), lang=ctx.language)
     ctx.add((anomaly, RDFS.comment, note), Kind.RECORD, entry, fact, "note", **support)
 
 

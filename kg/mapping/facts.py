@@ -207,7 +207,7 @@ def map_participation(ctx: MappingContext, event: URIRef, items: Any, entry: dic
             raise ctx.error(f"the id '{node_id}' of this participation is already used", item, what, "agent")
         label = f"{ctx.label_of(agent, _local(agent))} in {ctx.label_of(event, _local(event))}"
         ctx.add((node, RDF.type, NKG.Participation), Kind.FACT, item, what, **support)
-        ctx.add((node, RDFS.label, Literal(label, lang=ctx.article.language)), Kind.NAMING, item, what, **support)
+        ctx.add((node, RDFS.label, Literal(label, lang=ctx.language)), Kind.NAMING, item, what, **support)
         triples = [(event, NKG.hasParticipation, node), (node, NKG.participant, agent)]
         triples += [(node, NKG.participationStatus, status)] + [(node, NKG.role, role) for role in roles]
         triples += [

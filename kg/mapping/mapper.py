@@ -20,9 +20,10 @@ from kg.evidence import Span
 from kg.mapping.claims import ClaimRecord, map_claim, proposition_ids
 from kg.mapping.context import SLUG, Article, MappingContext
 from kg.mapping.corrections import map_anomaly, map_correction
-from kg.mapping.entities import map_entity
+from kg.mapping.entities import map_entity, name_known
 from kg.mapping.facts import PendingDate, map_background, map_fact, resolve_pending_dates
 from kg.mapping.mentions import AmbiguousName, find_mentions, write_mentions
+from kg.mapping.registry import Registry
 from kg.mapping.rules import check_claim_fact_boundary, check_one_entity_per_thing
 from kg.mapping.statements import Kind
 from kg.namespaces import ARTICLE, ID, NKG, SCHEMA
@@ -40,12 +41,21 @@ NAMED_SECTIONS = {"entities": "entity", "claims": "claim", "corrections": "corre
 ARTICLE_ID = "article"
 
 
-def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple[Article, Graph]:
+def map_article(
+    folder: Path, project: Project, vocabulary: Vocabulary, registry: Registry | None = None
+) -> tuple[Article, Graph]:
     """Read ``folder``'s mapping and text; return the article and its asserted graph.
 
     :raises MappingError: naming the file, line and entry of the first problem found.
     """
-    ctx = MappingContext(folder, project, vocabulary)
+    return map_article_declaring(folder, project, vocabulary, registry)[:2]
+
+
+def map_article_declaring(
+    folder: Path, project: Project, vocabulary: Vocabulary, registry: Registry | None = None
+) -> tuple[Article, Graph, list]:
+    """``map_article``, and the labels, classes and functional values the mapping declares (``file:line`` each)."""
+    ctx = MappingContext(folder / MAPPING_FILE, project, vocabulary, registry or Registry())
     if not SLUG.fullmatch(ctx.slug):
         raise MappingError("folder name must be a lowercase slug (letters, digits, '-')", source=ctx.display)
     mapping = load_yaml(folder / MAPPING_FILE, display=ctx.display)
@@ -57,19 +67,14 @@ def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple
     _register_ids(ctx, mapping)
     _map_article_node(ctx, mapping["article"])
     names = {ctx.ids[name]: map_entity(ctx, name, entry) for name, entry in _named(mapping, "entities")}
+    for known in ctx.registry.entities.values():
+        if known.iri not in names and (found := name_known(ctx, known)) is not None:
+            names[known.iri] = found
     pinned = {span: entity for entity, found in names.items() for span in found.spans}
     try:
         mentions = find_mentions(ctx.article.text, {entity: found.words for entity, found in names.items()}, pinned)
     except AmbiguousName as problem:
-        name = next(n for n, _ in _named(mapping, "entities") if ctx.ids[n] == problem.second)
-        other = next(n for n, _ in _named(mapping, "entities") if ctx.ids[n] == problem.first)
-        entry = mapping["entities"][name]
-        raise ctx.error(
-            f"the words {problem.words!r} also name '{other}': give each entity words of its own",
-            entry,
-            f"entity '{name}'",
-            "aka" if problem.words in (entry.get("aka") or []) else None,
-        ) from None
+        raise _ambiguous(ctx, mapping, problem) from None
     pending: list[PendingDate] = []
     for entry in mapping.get("facts") or []:
         map_fact(ctx, entry, mentions, pending)
@@ -93,7 +98,27 @@ def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple
     for chunk, _ in ctx.zoning.chunks():  # the page's layout: each stretch of one zone is a part of the article
         ctx.graph.add((ctx.article.iri, DCTERMS.hasPart, ctx.segment(chunk)))
     ctx.describe_segments()
-    return ctx.article, ctx.graph
+    return ctx.article, ctx.graph, ctx.statements.declarations(vocabulary.functional)
+
+
+def _ambiguous(ctx: MappingContext, mapping: dict, problem: AmbiguousName) -> MappingError:
+    """The error for words that name two entities, at the article's entry (or the registry's) that gives them."""
+    entries = dict(_named(mapping, "entities"))
+    ids = {ctx.ids.get(n) or ctx.registry.entities[n].iri: n for n in [*entries, *ctx.registry.entities]}
+    name, other = ids[problem.second], ids[problem.first]
+    if name not in entries and other in entries:
+        name, other = other, name
+    if name in entries:
+        entry = entries[name]
+        return ctx.error(
+            f"the words {problem.words!r} also name '{other}': give each entity words of its own",
+            entry,
+            f"entity '{name}'",
+            "aka" if problem.words in (entry.get("aka") or []) else None,
+        )
+    return MappingError(
+        f"the words {problem.words!r} name both '{name}' and '{other}' of the registry", source=ctx.display
+    )
 
 
 def _named(mapping: dict, section: str) -> list[tuple[str, Any]]:
@@ -169,6 +194,10 @@ def _register_ids(ctx: MappingContext, mapping: dict) -> None:
             fact = f"{word} '{name}'"
             if not isinstance(name, str) or not SLUG.fullmatch(name):
                 raise ctx.error("id must be a lowercase slug (letters, digits, '-')", entry, fact)
+            if name in ctx.registry.entities and section != "entities":
+                known = ctx.registry.entities[name]
+                raise ctx.error(f"duplicate IRI {ID[name]}: the id '{name}' names a thing of the registry"
+                                f" ({known.where})", entry, fact)  # fmt: skip
             says = entry.get("says") if section == "claims" and isinstance(entry, dict) else None
             for made in [name, *proposition_ids(name, says)]:
                 if made in ctx.ids:
