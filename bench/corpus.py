@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -213,7 +214,7 @@ def meeting(a: Article) -> None:
     a.facts.append({"quote": sentence, "about": event, "date": day, "status": "held", "takesPlaceIn": city.id,
                     "discusses": proposal, "participation": [{"agent": first.id, "status": "attended"},
                                                              {"agent": second.id, "status": "attended"}]})  # fmt: skip
-    a.facts.append({"quote": f"{first.name} met {second.name}", "about": first.id, "meetsWith": second.id})
+    a.facts.append({"quote": mention, "about": first.id, "meetsWith": second.id})
     a.facts.append({"quote": f"{first.short} proposed {words}", "about": first.id, "proposes": proposal})
     if a.rng.random() < 0.5:
         a.captions.append(sentence)
@@ -431,9 +432,25 @@ def write_article(number: int, seed: int, into: Path) -> str:
         "# of the real article, naming the registry's people, offices and places.\n"
         "# yaml-language-server: $schema=../schema/mapping.schema.json\n\n"
     )
-    dumped = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)
+    dumped = yaml.dump(mapping, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+    dumped = re.sub(r"\n(?=[a-z]+:)", "\n\n", dumped)  # a blank line between sections
     (folder / "mapping.yaml").write_text(header + dumped, encoding="utf-8")
     return a.slug
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, as the real mapping is written, but short lists and small entries on one line."""
+
+
+def _short(value) -> bool:
+    scalars = value.values() if isinstance(value, dict) else value
+    return all(not isinstance(v, dict | list) for v in scalars) and len(str(value)) < 90
+
+
+_Dumper.add_representer(
+    dict, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=_short(v) and len(v) < 5)
+)
+_Dumper.add_representer(list, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=_short(v)))
 
 
 def _caption_occurrence(text: str, caption: str) -> int:

@@ -108,7 +108,10 @@ class Explainer:
 
     def __init__(self, store: ox.Store, manifest: Manifest, build_dir: Path) -> None:
         self.store = store
-        self.asserted = [ox.NamedNode(g.iri) for g in manifest.graphs if g.name != "inferred"]
+        # an asserted triple is shown with the first article that states it: the words before a source
+        graphs = [g for g in manifest.graphs if g.name != "inferred"]
+        graphs.sort(key=lambda g: not g.name.startswith("article-"))
+        self.asserted = [ox.NamedNode(g.iri) for g in graphs]
         self.inferred = ox.NamedNode(next(g.iri for g in manifest.graphs if g.name == "inferred"))
         self.rounds = _read_rounds(build_dir / ROUNDS_FILE)
         self._proofs: dict[Triple, Proof | None] = {}

@@ -160,7 +160,7 @@ class Reasoner:
     def _compile(self) -> None:
         """Instantiate each rule about individuals with the schema: what remains are patterns over data."""
         index = _Index(self.schema)
-        self._single: dict[tuple, list] = defaultdict(list)  # trigger -> (premise, conclusion, rule)
+        self._single: dict[tuple, list] = defaultdict(list)  # trigger -> (checks, conclusion template)
         self._joins: dict[tuple, list] = defaultdict(list)  # trigger -> (premise index, premises, rule, binding)
         for rule in RULES:
             data = [p for p in rule.premises if not _schema_pattern(p)]
@@ -175,8 +175,9 @@ class Reasoner:
                     if is_var(premise[1]):
                         raise NotImplementedError(f"rule {rule.name}: a data premise with a variable predicate")
                     trigger = (premise[1], None if is_var(premise[2]) else premise[2])
-                    if len(premises) == 1 and rule.conclusion:
-                        self._single[trigger].append((premise, bind(rule.conclusion, binding), rule))
+                    single = _single(rule, premise, binding) if len(premises) == 1 else None
+                    if single is not None:
+                        self._single[trigger].append(single)
                     else:
                         self._joins[trigger].append((number, premises, rule, binding))
 
@@ -211,10 +212,11 @@ class Reasoner:
     def _fire(self, triple: Triple, new: set) -> None:
         _, p, o = triple
         for trigger in ((p, o), (p, None)):
-            for premise, conclusion, rule in self._single.get(trigger, ()):
-                binding = unify(premise, triple, {})
-                if binding is not None and differ(rule, binding):
-                    self._conclude(rule, conclusion, binding, new)
+            for subject, same, template in self._single.get(trigger, ()):
+                if (subject is None or triple[0] == subject) and (not same or triple[0] == triple[2]):
+                    derived = tuple(triple[t] if type(t) is int else t for t in template)
+                    if not isinstance(derived[0], Literal) and derived not in self.facts:
+                        new.add(derived)
             for number, premises, rule, given in self._joins.get(trigger, ()):
                 binding = unify(premises[number], triple, given)
                 if binding is None:
@@ -285,6 +287,21 @@ class Reasoner:
             shown = "; ".join(_shorten(p) for p in problems[:5])
             more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
             raise InconsistencyError(f"the data contradicts the ontology: {shown}{more}")
+
+
+def _single(rule: Rule, premise: tuple, binding: dict) -> tuple | None:
+    """A rule with one premise over data, compiled: (subject it requires, whether subject and object
+    are one variable, the conclusion with 0 and 2 standing for the premise's subject and object).
+    None when the rule needs more (no conclusion, a distinct data variable): it is then joined."""
+    if rule.conclusion is None or any(a not in binding or b not in binding for a, b in rule.distinct):
+        return None
+    s, _, o = premise
+    position = {v: i for i, v in ((2, o), (0, s)) if is_var(v)}
+    conclusion = bind(rule.conclusion, binding)
+    if any(is_var(t) and t not in position for t in conclusion):
+        return None
+    template = tuple(position[t] if is_var(t) else t for t in conclusion)
+    return (None if is_var(s) else s), (is_var(s) and s == o), template
 
 
 def _schema_pattern(pattern: tuple) -> bool:

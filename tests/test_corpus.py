@@ -6,7 +6,7 @@ import importlib.util
 import sys
 
 from conftest import ROOT
-from test_reasoning import owlrl_entailments
+from test_reasoning import asserted_graphs, owlrl_entailments
 
 from kg.build import build
 from kg.dataset import load_store
@@ -36,13 +36,7 @@ def test_the_corpus_is_the_same_for_a_seed_and_a_bigger_one_starts_with_a_smalle
 
 
 def test_a_small_corpus_builds_shares_the_registry_and_reasons_as_owlrl(tmp_path):
-    from rdflib import Graph
-
-    from kg.build import _canonical
-    from kg.mapping.mapper import map_article
-    from kg.mapping.registry import read_registry
     from kg.reasoning import apply_reasoning
-    from kg.vocabulary import Vocabulary
 
     folders = corpus().write_corpus(tmp_path / "corpus", 3)
     project = Project.at(tmp_path / "corpus")
@@ -57,10 +51,7 @@ def test_a_small_corpus_builds_shares_the_registry_and_reasons_as_owlrl(tmp_path
            GROUP BY ?thing HAVING (COUNT(DISTINCT ?article) = 3)""",
     )
     assert {row["thing"].value.rsplit("/", 1)[1] for row in shared} >= {"keir-starmer"}
-    ontology = _canonical(Graph().parse(project.ontology_file, format="turtle"))
-    vocabulary = Vocabulary(ontology)
-    registry = read_registry(project, vocabulary)
-    graphs = [registry.graph] + [map_article(f, project, vocabulary, registry)[1] for f in project.article_folders()]
+    ontology, graphs = asserted_graphs(project)
     expected = owlrl_entailments(ontology, graphs)
     assert len(expected) > 1000
     assert apply_reasoning(ontology, graphs).inferred == expected

@@ -225,16 +225,26 @@ def owlrl_entailments(ontology, graphs) -> set:
     return {t for t in work if t not in given and t not in asserted and not any(drops(t) for _, drops in FILTERS)}
 
 
-def test_the_reasoner_gives_exactly_owlrls_entailments(project):
+def asserted_graphs(project):
+    """The ontology, and the registry's and every article's graph, mapped afresh."""
     from rdflib import Graph
 
     from kg.build import _canonical
-    from kg.mapping import map_article
-    from kg.reasoning import apply_reasoning
+    from kg.mapping.mapper import map_article
+    from kg.mapping.registry import read_registry
     from kg.vocabulary import Vocabulary
 
     ontology = _canonical(Graph().parse(project.ontology_file, format="turtle"))
-    graphs = [map_article(f, project, Vocabulary(ontology))[1] for f in project.article_folders()]
+    vocabulary = Vocabulary(ontology)
+    registry = read_registry(project, vocabulary)
+    articles = [map_article(f, project, vocabulary, registry)[1] for f in project.article_folders()]
+    return ontology, [registry.graph, *articles]
+
+
+def test_the_reasoner_gives_exactly_owlrls_entailments(project):
+    from kg.reasoning import apply_reasoning
+
+    ontology, graphs = asserted_graphs(project)
     expected = owlrl_entailments(ontology, graphs)
     assert len(expected) > 1000
     assert apply_reasoning(ontology, graphs).inferred == expected
