@@ -194,13 +194,14 @@ def _keep(cache: BuildCache, inputs: _Inputs, name: str, iri: str, key: str, gra
     """Write ``graph``'s files and what the build needs of it into the cache."""
     triples = list(graph)
     seen = reasoning_input(graph, inputs.annotations)
-    facts = story_facts(triples, inputs.predicates)
+    things, facts = story_facts(triples, inputs.predicates)
     own = str(ARTICLE[name.removeprefix("article-")]) if name.startswith("article-") else None
     shareable = frozenset(t for t in triples if _shareable(t, own))
     lines = ntriples_lines(triples)
     turtle = Path(tempfile.mkstemp(suffix=".ttl", dir=cache._ensure())[1])
     write_turtle(lines, turtle)
-    mapped = Mapped(name, iri, key, len(triples), seen.triples, seen.hidden, declarations, coverage, facts, shareable)
+    mapped = Mapped(name, iri, key, len(triples), seen.triples, seen.hidden, declarations, coverage, things, facts,
+                    shareable)  # fmt: skip
     return cache.store(mapped, triples, lines, turtle)
 
 
@@ -235,7 +236,7 @@ def _validate_all(project: Project, graphs: list[Mapped], schema: str, cache: Bu
     index = FactIndex(g.facts for g in graphs)
     tasks = []
     for graph in graphs:
-        context = index.context_of(graph.facts)
+        context = index.context_of(graph.things, graph.facts)
         key = digest(schema, graph.key, *sorted(ntriples_lines(context)))
         if fresh or not cache.validated(key):
             tasks.append((graph.folder, sorted(context), key))

@@ -70,7 +70,8 @@ class Mapped:
     declarations: list
     #: Per article, what its graph covers (``kg.coverage.Coverage.to_json``).
     coverage: list
-    #: What it says of things of the story that the shapes read (``kg.validation.story_facts``).
+    #: The things of the story it names, and what it says of them that the shapes read (``kg.validation.story_facts``).
+    things: frozenset
     facts: frozenset
     #: Triples another graph may assert too (about things of the story, not about its own text).
     shareable: frozenset

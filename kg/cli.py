@@ -77,6 +77,19 @@ def _parser() -> argparse.ArgumentParser:
     coverage.add_argument("--format", default="text", choices=["text", "json"])
     coverage.set_defaults(command=cmd_coverage)
 
+    schema = commands.add_parser(
+        "schema", help="write the JSON Schemas of mapping.yaml and registry.yaml and data/README.md's key reference"
+    )
+    schema.set_defaults(command=cmd_schema)
+
+    new_article = commands.add_parser(
+        "new-article", help="start an article: copy its text into data/FOLDER and write a draft mapping to review"
+    )
+    new_article.add_argument("folder", help="the article's folder name under data/ (a lowercase slug: DATE-words)")
+    new_article.add_argument("--text", required=True, type=Path, help="the article's text, verbatim (UTF-8)")
+    new_article.add_argument("--date", required=True, help="the article's date, YYYY-MM-DD")
+    new_article.set_defaults(command=cmd_new_article)
+
     validate = commands.add_parser("validate", help="run every check of the build without writing anything")
     validate.set_defaults(command=cmd_validate)
 
@@ -208,6 +221,31 @@ def cmd_coverage(project: Project, args: argparse.Namespace) -> int:
             print(f"    - {sentence}")
         if coverage.unlinked:
             print(f"  capitalised words no mention covers: {', '.join(coverage.unlinked)}")
+    return 0
+
+
+def cmd_schema(project: Project, args: argparse.Namespace) -> int:
+    from rdflib import Graph
+
+    from kg.mapping.schema import written_files
+    from kg.vocabulary import Vocabulary
+
+    vocabulary = Vocabulary(Graph().parse(project.ontology_file, format="turtle"))
+    for path, text in written_files(project.root, vocabulary).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        changed = not path.is_file() or path.read_text(encoding="utf-8") != text
+        path.write_text(text, encoding="utf-8")
+        print(f"kg: {'wrote' if changed else 'unchanged'} {project.display(path)}")
+    return 0
+
+
+def cmd_new_article(project: Project, args: argparse.Namespace) -> int:
+    from kg.draft import write_draft
+
+    draft = write_draft(project, args.folder, args.text, args.date)
+    print(f"kg: wrote {project.display(draft.mapping)}: a draft to review (every line marked 'review')")
+    print(f"  found {draft.summary()}")
+    print("  next: edit it, then 'kg build' (data/README.md explains each key)")
     return 0
 
 

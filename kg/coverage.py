@@ -82,10 +82,7 @@ def _measure(graph: Graph, article: URIRef) -> Coverage:
     mentions = [(spans[t], b) for m in graph.subjects(RDF.type, NKG.Mention)
                 for t in graph.objects(m, OA.hasTarget) for b in graph.objects(m, OA.hasBody)]  # fmt: skip
     coverage = Coverage(article.split("/")[-1], mentions=len(mentions))
-    entities = {s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef) and s.startswith(str(ID))}
-    entities -= set(graph.subjects(RDF.type, NKG.Proposition)) | set(graph.subjects(RDF.type, NKG.Participation))
-    for record in (NKG.Claim, NKG.Correction, NKG.Anomaly):  # what the mapping says about the text, not things
-        entities -= set(graph.subjects(RDF.type, record))
+    entities = named_things(graph)
     coverage.entities = len(entities)
     coverage.entities_mentioned = len(entities & {body for _, body in mentions})
     counts: dict[str, Counter] = {}
@@ -113,6 +110,16 @@ def _measure(graph: Graph, article: URIRef) -> Coverage:
         coverage.unlinked += _unlinked(text, sentence, [s for s, _ in mentions])
     coverage.unlinked = sorted(set(coverage.unlinked))
     return coverage
+
+
+def named_things(graph: Graph) -> set[URIRef]:
+    """The things of the story an article graph names: what it types, or types by evidence (the registry
+    asserts it), but not what the mapping records about the text (claims, propositions, participations ...)."""
+    typed = set(graph.subjects(RDF.type, None))
+    typed |= {s for a in graph.subjects(OWL.annotatedProperty, RDF.type) for s in graph.objects(a, OWL.annotatedSource)}
+    records = {NKG.Proposition, NKG.Participation, NKG.Claim, NKG.Correction, NKG.Anomaly}
+    typed -= {s for record in records for s in graph.subjects(RDF.type, record)}
+    return {s for s in typed if isinstance(s, URIRef) and s.startswith(str(ID))}
 
 
 def _spans(graph: Graph) -> dict[URIRef, Span]:

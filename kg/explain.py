@@ -61,9 +61,15 @@ class Proof:
             lines = [f"{head}    [{self.rule}]"] + [p.to_text(depth + 1) for p in self.premises]
             return "\n".join(lines)
         lines = [f"{head}    [asserted in {short(ox.NamedNode(self.graph))}]"]
-        lines += [f'{indent}    evidence: chars {e["start"]}-{e["end"]}: "{e["quote"]}"' for e in self.evidence]
+        lines += [f'{indent}    evidence{_elsewhere(e, self.graph)}: chars {e["start"]}-{e["end"]}: "{e["quote"]}"'
+                  for e in self.evidence]  # fmt: skip
         lines += [f"{indent}    source: {s}" for s in self.sources]
         return "\n".join(lines)
+
+
+def _elsewhere(evidence: dict, graph: str | None) -> str:
+    """Where evidence stands, when not in the graph that asserts the triple (a registry triple an article states)."""
+    return "" if evidence.get("graph") == graph else f" in {short(ox.NamedNode(evidence['article']))}"
 
 
 def short(term) -> str:
@@ -192,20 +198,29 @@ class Explainer:
         return self.explain(premise)
 
     def _asserted_proof(self, triple: Triple, graph: ox.NamedNode) -> Proof:
+        """The asserted triple with its evidence: the words of every article that states it, and sources.
+
+        A triple of the registry is asserted there once; the articles that state it give its evidence.
+        """
         proof = Proof(triple, graph=graph.value)
-        query = """
-          SELECT ?g ?s ?p ?o ?quote ?start ?end ?source WHERE {
-            GRAPH ?g { ?axiom owl:annotatedSource ?s ; owl:annotatedProperty ?p ; owl:annotatedTarget ?o .
-              OPTIONAL { ?axiom nkg:evidence ?segment . ?segment oa:hasSelector ?q , ?pos .
-                         ?q oa:exact ?quote . ?pos oa:start ?start ; oa:end ?end . }
-              OPTIONAL { ?axiom dcterms:source ?source } } }
-          ORDER BY ?start"""
+        query = f"""
+          SELECT ?g ?s ?p ?o ?quote ?start ?end ?article ?source WHERE {{
+            GRAPH ?g {{ ?axiom owl:annotatedSource ?s ; owl:annotatedProperty ?p ; owl:annotatedTarget ?o .
+              OPTIONAL {{ ?axiom nkg:evidence ?segment . ?segment oa:hasSource ?article ; oa:hasSelector ?q , ?pos .
+                         ?q oa:exact ?quote . ?pos oa:start ?start ; oa:end ?end . }}
+              OPTIONAL {{ ?axiom dcterms:source ?source }} }} }}
+          ORDER BY (?g != {graph}) ?g ?start"""
         bindings = {ox.Variable("s"): triple[0], ox.Variable("p"): triple[1], ox.Variable("o"): triple[2]}
-        bindings[ox.Variable("g")] = graph
         for row in self.store.query(query, prefixes=PREFIX_IRIS, substitutions=bindings):
             if row["quote"] is not None:
                 proof.evidence.append(
-                    {"quote": row["quote"].value, "start": int(row["start"].value), "end": int(row["end"].value)}
+                    {
+                        "quote": row["quote"].value,
+                        "start": int(row["start"].value),
+                        "end": int(row["end"].value),
+                        "article": row["article"].value,
+                        "graph": row["g"].value,
+                    }
                 )
             if row["source"] is not None and row["source"].value not in proof.sources:
                 proof.sources.append(row["source"].value)

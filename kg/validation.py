@@ -114,9 +114,11 @@ def _path_predicates(shapes: Graph, path) -> set:
     return found
 
 
-def story_facts(graph: Iterable[tuple], predicates: frozenset) -> frozenset:
-    """What a graph says of things of the story that the shapes read (``predicates``)."""
-    return frozenset((s, p, o) for s, p, o in graph if _is_thing(s) and p in predicates)
+def story_facts(graph: Iterable[tuple], predicates: frozenset) -> tuple[frozenset, frozenset]:
+    """The things of the story a graph names, and what it says of them that the shapes read (``predicates``)."""
+    triples = list(graph)
+    things = frozenset(t for triple in triples for t in (triple[0], triple[2]) if _is_thing(t))
+    return things, frozenset((s, p, o) for s, p, o in triples if _is_thing(s) and p in predicates)
 
 
 class FactIndex:
@@ -128,10 +130,11 @@ class FactIndex:
             for triple in facts:
                 self._about[triple[0]].add(triple)
 
-    def context_of(self, facts: frozenset) -> set:
-        """What all graphs say of the things ``facts`` speak of, and of the things that names, and so on."""
+    def context_of(self, things: frozenset, facts: frozenset) -> set:
+        """What all graphs say of ``things`` (those a graph names), of the things that names, and so on;
+        without the graph's own ``facts``."""
         seen: set = set()
-        todo = {t for triple in facts for t in (triple[0], triple[2]) if _is_thing(t)}
+        todo = set(things)
         context: set = set()
         while todo:
             thing = todo.pop()

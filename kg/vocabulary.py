@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.namespaces import NKG, PREFIXES
 
@@ -40,6 +40,7 @@ class Vocabulary:
             for iri in ontology.subjects(RDF.type, kind.value):
                 self.properties[iri] = Property(iri, kind, ontology.value(iri, RDFS.range))
         self.labels = {s: str(o) for s, o in ontology.subject_objects(RDFS.label) if o.language == "en"}
+        self.definitions = {s: str(o) for s, o in ontology.subject_objects(SKOS.definition) if o.language == "en"}
         self._parents = {p: set(ontology.objects(p, RDFS.subPropertyOf)) for p in self.properties}
         #: Functional properties: one value per subject.
         self.functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
@@ -65,6 +66,22 @@ class Vocabulary:
             return PREFIXES[prefix][local]
         return NKG[name]
 
+    @staticmethod
+    def name_of(iri: URIRef) -> str | None:
+        """The name a mapping uses for a term: its local name in the nkg namespace, else prefixed.
+
+        >>> Vocabulary.name_of(NKG.Summit), Vocabulary.name_of(URIRef("http://www.w3.org/2004/02/skos/core#note"))
+        ('Summit', 'skos:note')
+        """
+        local = str(iri).removeprefix(str(NKG))
+        if local != str(iri):
+            return local
+        for prefix, namespace in PREFIXES.items():
+            rest = str(iri).removeprefix(str(namespace))
+            if rest != str(iri) and rest and prefix != "nkg":
+                return f"{prefix}:{rest}"
+        return None
+
     def class_from_name(self, name: str) -> URIRef | None:
         iri = self.expand(name)
         return iri if iri in self.classes else None
@@ -81,6 +98,10 @@ class Vocabulary:
 
     def individuals_of(self, cls: URIRef) -> list[URIRef]:
         return sorted(i for i, types in self.types.items() if cls in types)
+
+    def is_a(self, cls: URIRef, ancestor: URIRef) -> bool:
+        """Whether ``cls`` is ``ancestor`` or one of its subclasses."""
+        return ancestor in self._superclasses.get(cls, {cls})
 
     def disjoint(self, first: URIRef, second: URIRef) -> bool:
         """Whether nothing can be both a ``first`` and a ``second`` (the classes or superclasses are disjoint)."""

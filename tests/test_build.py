@@ -1,36 +1,38 @@
-"""``kg build``: named graphs, determinism, reuse, and a second article with no code change."""
+"""``kg build``: named graphs, determinism, reuse. (More articles: ``tests/test_many_articles.py``.)"""
 
 from __future__ import annotations
 
-import shutil
-
-from conftest import ROOT
+import pytest
 
 from kg.build import build
-from kg.dataset import load_store, read_manifest
-from kg.query import run_query
-
-ARTICLE = "2025-08-17-witkoff-security-guarantees"
+from kg.dataset import read_manifest
+from kg.project import Project
 
 
 def files(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_the_build_holds_one_graph_per_article_plus_ontology_and_inferences(built):
-    names = [g.name for g in built.manifest.graphs]
-    assert names == ["ontology", f"article-{ARTICLE}", "inferred"]
-    assert [g.iri for g in built.manifest.graphs] == [
+@pytest.mark.general
+def test_the_build_holds_the_ontology_the_registry_one_graph_per_article_and_the_inferences(story_built):
+    manifest = story_built.manifest
+    assert manifest.articles == sorted(manifest.articles) and manifest.articles
+    assert [g.name for g in manifest.graphs] == ["ontology", "registry"] + [
+        f"article-{a}" for a in manifest.articles
+    ] + ["inferred"]
+    assert [g.iri for g in manifest.graphs] == [
         "https://w3id.org/newskg/graph/ontology",
-        f"https://w3id.org/newskg/graph/article/{ARTICLE}",
+        "https://w3id.org/newskg/graph/registry",
+        *(f"https://w3id.org/newskg/graph/article/{a}" for a in manifest.articles),
         "https://w3id.org/newskg/graph/inferred",
     ]
 
 
-def test_the_same_inputs_give_byte_identical_files(project, built, tmp_path):
-    again = project.__class__(project.root, tmp_path / "again")
+@pytest.mark.general
+def test_the_same_inputs_give_byte_identical_files(story, story_built, tmp_path):
+    again = Project.at(story.root, tmp_path / "again")
     build(again, force=True)
-    assert files(again.build_dir) == files(project.build_dir)
+    assert files(again.build_dir) == files(story.build_dir)
 
 
 def test_an_unchanged_project_reuses_its_build(project, built):
@@ -47,22 +49,6 @@ def test_a_changed_input_is_rebuilt(fixture_project):
     second = build(project)
     assert not second.reused
     assert second.manifest.inputs != first.manifest.inputs
-
-
-def test_a_second_article_needs_only_a_folder(fixture_project):
-    project = fixture_project()
-    shutil.copytree(ROOT / "data" / ARTICLE, project.root / "data" / ARTICLE)
-    report = build(project)
-    assert report.manifest.articles == [ARTICLE, "2031-04-02-harbour-summit"]
-    manifest, store = load_store(project.build_dir)
-    answer = run_query(
-        store,
-        manifest,
-        "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }",
-    )
-    assert [s["who"].value for s in answer] == ["Ilse Varga"]
-    dates = run_query(store, manifest, "SELECT ?d WHERE { id:treaty-signing nkg:date ?d ; nkg:dateResolved true }")
-    assert [s["d"].value for s in dates] == ["2031-04-03T00:00:00"]
 
 
 def test_the_build_folder_is_readable_and_has_no_leftovers(project, built):

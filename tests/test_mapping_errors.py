@@ -137,7 +137,7 @@ CASES = {
         "    mention: Northland\n",
         "    mention: Northland\n    wikidata: {item: X12, source: 'https://example.org/x'}\n",
         "wikidata: {item: X12, source: 'https://example.org/x'}",
-        "entity 'northland': a Wikidata item is Q and a number, not 'X12'",
+        "entity 'northland' wikidata: 'item' must be Q and a number, not 'X12'",
     ),
     "the same words for two entities": (
         "    label: Tomas Reed\n",

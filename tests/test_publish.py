@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import ANSWERS
 from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
 from tools import require
 
@@ -387,12 +388,12 @@ def ask_oxigraph(base: str, query: bytes, accept: str) -> bytes:
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda p: p.stem)
 def test_the_published_store_answers_every_competency_question_alike(published_union, question):
-    if question.with_suffix(".txt").exists():
+    if (ANSWERS / f"{question.stem}.txt").exists():
         answer = json.loads(ask_oxigraph(published_union, question.read_bytes(), "application/sparql-results+json"))
-        assert f"{str(answer['boolean']).lower()}\n" == question.with_suffix(".txt").read_text()
+        assert f"{str(answer['boolean']).lower()}\n" == (ANSWERS / f"{question.stem}.txt").read_text()
     else:
         answer = ask_oxigraph(published_union, question.read_bytes(), "text/tab-separated-values")
-        assert answer.decode("utf-8") == question.with_suffix(".tsv").read_text()
+        assert answer.decode("utf-8") == (ANSWERS / f"{question.stem}.tsv").read_text()
 
 
 def test_the_build_is_untouched_by_publishing(project, built, published_union):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import ANSWERS
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from serverutil import ONLY_INFERRED, TEST_SETTINGS, running_server
@@ -195,11 +196,11 @@ def test_every_competency_question_is_answered_as_by_the_local_endpoint(fronted,
         assert remote.content == reference.content, name
         for header in ("Content-Type", "X-Result-Rows", "X-Result-Truncated"):
             assert remote.headers[header] == reference.headers[header], header
-    if question.with_suffix(".txt").exists():
+    if (ANSWERS / f"{question.stem}.txt").exists():
         answer = "true\n" if post(fronted, query).json()["boolean"] else "false\n"
-        assert answer == question.with_suffix(".txt").read_text(encoding="utf-8")
+        assert answer == (ANSWERS / f"{question.stem}.txt").read_text(encoding="utf-8")
     else:
-        assert post(fronted, query, format="tsv").text == question.with_suffix(".tsv").read_text(encoding="utf-8")
+        assert post(fronted, query, format="tsv").text == (ANSWERS / f"{question.stem}.tsv").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

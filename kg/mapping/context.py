@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -78,28 +77,6 @@ class MappingContext:
     def error(self, message: str, node: Any, fact: str | None = None, key: str | None = None) -> MappingError:
         """A MappingError at the line of ``key`` in ``node`` (or of ``node`` itself)."""
         return MappingError(message, source=self.where(node, key), fact=fact)
-
-    def check_keys(self, entry: Any, allowed: set[str], fact: str, properties: bool = False) -> None:
-        """Refuse keys that are neither ``allowed`` nor (when ``properties``) declared properties."""
-        if not isinstance(entry, dict):
-            raise self.error("expected a mapping of keys to values", entry, fact)
-        for key in entry:
-            if key in allowed or (properties and (key == "date" or self.property(str(key)) is not None)):
-                continue
-            what = "key or property" if properties else "key"
-            candidates = sorted(allowed) + (self._property_names() if properties else [])
-            hint = difflib.get_close_matches(str(key), candidates, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            expected = f" (keys: {', '.join(sorted(allowed))}{', or a property of the ontology' if properties else ''})"
-            raise self.error(f"unknown {what} {key!r}{suggestion}{expected if not hint else ''}", entry, fact, key)
-
-    def _property_names(self) -> list[str]:
-        """Names a mapping can use for the ontology's properties: nkg local names, others prefixed."""
-        names = []
-        for iri in self.vocabulary.properties:
-            local = str(iri).removeprefix(str(NKG))
-            names.append(local if local != str(iri) else self.graph.namespace_manager.normalizeUri(iri))
-        return names
 
     def required(self, entry: dict, key: str, fact: str) -> Any:
         value = entry.get(key)

@@ -19,13 +19,9 @@ from kg.mapping.context import MappingContext
 from kg.mapping.statements import Kind
 from kg.namespaces import NKG, OA
 
-CORRECTION_KEYS = {"quote", "wording", "correct", "of", "note", "source", "confidence"}
-ANOMALY_KEYS = {"quote", "label", "note"}
-
 
 def map_correction(ctx: MappingContext, name: str, entry: Any) -> None:
     fact = f"correction '{name}'"
-    ctx.check_keys(entry, CORRECTION_KEYS, fact)
     correction = ctx.ids[name]
     passages = ctx.locate_every(ctx.required(entry, "quote", fact), entry, fact)
     wording = str(ctx.required(entry, "wording", fact))
@@ -51,7 +47,6 @@ def map_correction(ctx: MappingContext, name: str, entry: Any) -> None:
 
 def map_anomaly(ctx: MappingContext, name: str, entry: Any) -> None:
     fact = f"anomaly '{name}'"
-    ctx.check_keys(entry, ANOMALY_KEYS, fact)
     anomaly = ctx.ids[name]
     passages = ctx.locate_every(ctx.required(entry, "quote", fact), entry, fact)
     support = {"span": _first(ctx, passages), "origin": ctx.origin(entry, fact)}

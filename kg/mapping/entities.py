@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ from rdflib.namespace import RDF, RDFS, SKOS
 from kg.evidence import Span
 from kg.mapping.context import MappingContext
 from kg.mapping.facts import map_properties
+from kg.mapping.grammar import keys
 
 if TYPE_CHECKING:
     from kg.mapping.registry import Known
@@ -20,9 +20,7 @@ from kg.mapping.statements import Kind, Origin
 from kg.namespaces import WD
 
 #: Keys of an entity that are not property names.
-ENTITY_KEYS = {"a", "label", "mention", "aka", "descriptions", "source", "note", "occurrence", "wikidata"}
-WIKIDATA_KEYS = {"item", "source"}
-DESCRIPTION_KEYS = {"words", "in"}
+ENTITY_KEYS = keys("entity")
 
 
 @dataclass
@@ -42,7 +40,6 @@ def map_entity(ctx: MappingContext, name: str, entry: Any) -> Names:
     label and other names from there; the entry adds the article's own words.
     """
     fact = f"entity '{name}'"
-    ctx.check_keys(entry, ENTITY_KEYS, fact, properties=True)
     known = ctx.registry.entities.get(name) if ctx.registry is not None else None
     subject = ctx.ids[name]
     origin = ctx.origin(entry, fact)
@@ -147,7 +144,6 @@ def _description(ctx: MappingContext, item: Any, names: Names, entry: Any, fact:
     for words that refer to something else elsewhere ("many" in "denounced by many").
     """
     if isinstance(item, dict):
-        ctx.check_keys(item, DESCRIPTION_KEYS, fact)
         words = str(ctx.required(item, "words", fact))
         for passage in ctx.locate_every(ctx.required(item, "in", fact), item, fact, key="in"):
             names.spans.append(ctx.words_in(words, passage, item, fact, "words"))
@@ -158,11 +154,11 @@ def _description(ctx: MappingContext, item: Any, names: Names, entry: Any, fact:
 
 
 def map_wikidata(ctx: MappingContext, subject: URIRef, value: Any, entry: Any, fact: str) -> None:
-    """``skos:exactMatch`` to a Wikidata item, never ``owl:sameAs``; only with the source that verified it."""
-    ctx.check_keys(value, WIKIDATA_KEYS, f"{fact} wikidata")
-    item = str(ctx.required(value, "item", fact))
-    if not re.fullmatch(r"Q[1-9][0-9]*", item):
-        raise ctx.error(f"a Wikidata item is Q and a number, not {item!r}", value, fact, "item")
+    """``skos:exactMatch`` to a Wikidata item, never ``owl:sameAs``; only with the source that verified it.
+
+    The schema has checked the item's form (Q and a number) and that both keys are there.
+    """
+    item = str(value["item"])
     source = ctx.source(value, fact)
     origin = ctx.origin(value, fact)
     ctx.statements.add((subject, SKOS.exactMatch, WD[item]), Kind.BACKGROUND, source=source, origin=origin)

@@ -16,22 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from kg.errors import MappingError
 from kg.mapping.context import SLUG, MappingContext
 from kg.mapping.entities import map_wikidata
 from kg.mapping.facts import map_background
+from kg.mapping.schema import check_structure, schema_for
 from kg.mapping.statements import Kind
 from kg.namespaces import ID, bind_prefixes
 from kg.project import Project
 from kg.vocabulary import Vocabulary
-from kg.yamlfile import load_yaml
+from kg.yamlfile import Located, load_yaml
 
 #: The registry's file, in data/.
 REGISTRY_FILE = "registry.yaml"
-SECTIONS = ("entities", "background")
-KNOWN_KEYS = {"a", "label", "aka", "source", "wikidata", "note"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,8 @@ class Registry:
     digest: str = ""
     #: Label, class and functional values it declares, for the check across files (``kg.mapping.declarations``).
     declarations: list = field(default_factory=list)
+    #: What it asserts (its graph without the annotations): an article that states one of these adds its evidence.
+    triples: frozenset = frozenset()
 
 
 def read_registry(project: Project, vocabulary: Vocabulary) -> Registry:
@@ -75,12 +75,8 @@ def read_registry(project: Project, vocabulary: Vocabulary) -> Registry:
     if not path.is_file():
         return Registry()
     ctx = MappingContext(path, project, vocabulary)
-    content = load_yaml(path, display=ctx.display)
-    if content is None:
-        content = {}
-    if not isinstance(content, dict):
-        raise MappingError("expected a mapping with sections " + ", ".join(SECTIONS), source=ctx.display)
-    ctx.check_keys(content, set(SECTIONS), "top level")
+    content = load_yaml(path, display=ctx.display) or Located()
+    check_structure(content, schema_for(vocabulary, "registry"), ctx.display)
     registry = Registry(digest=hashlib.sha256(path.read_bytes()).hexdigest())
     entries = content.get("entities") or {}
     if not isinstance(entries, dict):
@@ -107,6 +103,8 @@ def read_registry(project: Project, vocabulary: Vocabulary) -> Registry:
     for entry in background:
         map_background(ctx, entry)
     ctx.statements.write(registry.graph, "registry", ctx.segment)
+    axioms = set(registry.graph.subjects(RDF.type, OWL.Axiom))
+    registry.triples = frozenset(t for t in registry.graph if t[0] not in axioms)
     registry.declarations = ctx.statements.declarations(vocabulary.functional)
     return registry
 
@@ -115,7 +113,6 @@ def _known(ctx: MappingContext, name: Any, entry: Any) -> Known:
     fact = f"entity '{name}'"
     if not isinstance(name, str) or not SLUG.fullmatch(name):
         raise ctx.error("id must be a lowercase slug (letters, digits, '-')", entry, fact)
-    ctx.check_keys(entry, KNOWN_KEYS, fact)
     classes = tuple(ctx.class_(c, entry, fact) for c in ctx.as_list(ctx.required(entry, "a", fact)))
     aliases = tuple(str(alias) for alias in ctx.as_list(entry.get("aka")))
     source = ctx.source(entry, fact) if "source" in entry else None

@@ -119,11 +119,18 @@ class Statements:
     def objects(self, subject, predicate) -> list:
         return [t[2] for t in self._support if t[0] == subject and t[1] == predicate]
 
-    def write(self, graph: Graph, slug: str, segment: Callable[[Span], URIRef]) -> None:
-        """Add each triple and, for it, one owl:Axiom carrying its evidence and factuality."""
+    def write(
+        self, graph: Graph, slug: str, segment: Callable[[Span], URIRef], elsewhere: frozenset = frozenset()
+    ) -> None:
+        """Add each triple and, for it, one owl:Axiom carrying its evidence and factuality.
+
+        A triple asserted ``elsewhere`` (by the registry) is not asserted again: the axiom adds this
+        graph's evidence to it, so that a triple is in one graph and its evidence in every one that states it.
+        """
         planned = {t[0] for t in self._support if t[1] == NKG.status and t[2] == NKG.planned}
         for triple, support in self._support.items():
-            graph.add(triple)
+            if triple not in elsewhere:
+                graph.add(triple)
             if support.kinds == {Kind.DECLARATION} and not support.sources:
                 continue  # nothing to annotate it with
             axiom = BNode(f"ax{digest((slug, *triple))}")
