@@ -30,13 +30,13 @@ from rdflib.compare import to_canonical_graph
 
 from kg import __version__
 from kg.buildcache import BuildCache, Mapped, code_digest, digest, folder_digest, read_triples
-from kg.coverage import measure_coverage
+from kg.coverage import Coverage, measure_coverage
 from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
 from kg.graphio import as_nquads, ntriples_lines, write_turtle
 from kg.mapping.declarations import check_declarations
 from kg.mapping.mapper import map_article_declaring
 from kg.mapping.registry import REGISTRY_FILE, Registry, read_registry
-from kg.namespaces import ARTICLE, INFERRED_GRAPH, ONTOLOGY_GRAPH, REGISTRY_GRAPH, graph_for_article
+from kg.namespaces import ARTICLE, COVERAGE_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, REGISTRY_GRAPH, graph_for_article
 from kg.project import Project
 from kg.reasoning import Closure, Reasoner, annotation_properties, reasoning_input
 from kg.validation import FactIndex, raise_on_violations, shape_predicates, story_facts, validate_parts
@@ -44,6 +44,8 @@ from kg.vocabulary import Vocabulary
 
 #: Worker processes for mapping and validation (default: one per core); 1 runs everything in this process.
 WORKERS_ENV = "KG_BUILD_WORKERS"
+#: Fewer tasks than this run in this process: a worker takes a second or two to start (imports, the ontology).
+MIN_PARALLEL = 8
 
 
 @dataclass
@@ -257,8 +259,8 @@ def _run(work: Callable, tasks: list, project: Project) -> list:
 
     The first task to fail (in task order) raises its error.
     """
-    workers = min(int(os.environ.get(WORKERS_ENV) or os.cpu_count() or 1), len(tasks))
-    if workers <= 1 or len(tasks) < 3:
+    workers = min(int(os.environ.get(WORKERS_ENV) or len(os.sched_getaffinity(0)) or 1), len(tasks))
+    if workers <= 1 or len(tasks) < MIN_PARALLEL:
         return [work(project, task) for task in tasks]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(work, project, task) for task in tasks]
@@ -307,11 +309,14 @@ def _write_build(project: Project, made: _Made, fingerprint: str) -> Manifest:
         for graph in made.graphs:
             _link(graph.folder / "graph.ttl", staging / "graphs" / f"{graph.name}.ttl")
             infos.append(GraphInfo(graph.iri, graph.name, f"graphs/{graph.name}.ttl", graph.triples))
+        coverage_lines = ntriples_lines(t for g in made.graphs for c in g.coverage for t in Coverage(**c).triples())
+        infos.append(_write_lines(staging, "coverage", str(COVERAGE_GRAPH), coverage_lines))
         infos.append(_write_lines(staging, "inferred", str(INFERRED_GRAPH), inferred_lines))
         with (staging / DATASET_FILE).open("w", encoding="utf-8") as dataset:
             dataset.write(as_nquads(made.ontology_lines, str(ONTOLOGY_GRAPH)))
             for graph in made.graphs:
                 dataset.write(as_nquads(graph.lines(), graph.iri))
+            dataset.write(as_nquads(coverage_lines, str(COVERAGE_GRAPH)))
             dataset.write(as_nquads(inferred_lines, str(INFERRED_GRAPH)))
         _write_rounds(staging / ROUNDS_FILE, made.closure)
         manifest = Manifest(

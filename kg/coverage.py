@@ -1,7 +1,8 @@
 """How much of an article its graph covers: content sentences with a statement, mentions, statements per zone.
 
 Read from an article graph alone (the text, its zones, the evidence of its statements and its
-mentions), so that ``kg build`` and ``kg coverage`` measure the same thing. A content sentence is a
+mentions). The build records each article's report in the coverage graph (``Coverage.triples``):
+``kg build``, ``kg coverage`` and the article page show the same figures and sentences. A content sentence is a
 sentence of the body, a caption or an embedded post (credits, the dateline and links to other
 articles are not content). It carries a fact when the evidence of an asserted statement overlaps it,
 a claim when a claim's quote does.
@@ -13,11 +14,11 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from kg.evidence import Span
-from kg.namespaces import ID, NKG, OA, SCHEMA
+from kg.namespaces import ARTICLE, ID, NKG, OA, SCHEMA
 from kg.text import BODY, CONTENT_ZONES, Zoning, sentences
 
 #: Capitalised words that name no entity: pronouns, a caption's (L)eft and (R)ight, days and months.
@@ -41,8 +42,9 @@ class Coverage:
     entities_mentioned: int = 0
     #: zone -> {"mentions": n, "facts": n, "claims": n}
     zones: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: Content sentences no statement covers, verbatim.
+    #: Content sentences no statement covers, verbatim, and where each stands ([start, end) offsets).
     unmapped: list[str] = field(default_factory=list)
+    unmapped_spans: list[list[int]] = field(default_factory=list)
     #: Capitalised words of content sentences that no mention covers (names the mapping may have missed).
     unlinked: list[str] = field(default_factory=list)
 
@@ -65,6 +67,27 @@ class Coverage:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def triples(self) -> list[tuple]:
+        """The report as RDF, for the build's coverage graph (the figures the pages show)."""
+        article = ARTICLE[self.article]
+        report = URIRef(f"{article}/coverage")
+        triples = [
+            (article, NKG.coverage, report),
+            (report, RDF.type, NKG.CoverageReport),
+            (report, NKG.contentSentences, Literal(self.sentences, datatype=XSD.nonNegativeInteger)),
+            (report, NKG.sentencesWithFact, Literal(self.with_fact, datatype=XSD.nonNegativeInteger)),
+            (report, NKG.sentencesWithClaimOnly, Literal(self.with_claim_only, datatype=XSD.nonNegativeInteger)),
+        ]
+        for start, end in self.unmapped_spans:
+            selector = URIRef(f"{report}/sentence/{start}-{end}")
+            triples += [
+                (report, NKG.uncoveredSentence, selector),
+                (selector, RDF.type, OA.TextPositionSelector),
+                (selector, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)),
+                (selector, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)),
+            ]
+        return triples
 
 
 def measure_coverage(graph: Graph) -> list[Coverage]:
@@ -107,6 +130,7 @@ def _measure(graph: Graph, article: URIRef) -> Coverage:
             coverage.with_claim_only += 1
         else:
             coverage.unmapped.append(words)
+            coverage.unmapped_spans.append([sentence.start, sentence.end])
         coverage.unlinked += _unlinked(text, sentence, [s for s, _ in mentions])
     coverage.unlinked = sorted(set(coverage.unlinked))
     return coverage

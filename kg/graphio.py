@@ -44,11 +44,16 @@ def ntriples_lines(triples: Iterable[Triple]) -> list[str]:
     return sorted(text.splitlines(keepends=True))
 
 
+#: The prefixes of the Turtle files. Not ``article:`` and ``graph:``: their local names (``#char=1,16``,
+#: ``article/...``) need Turtle's backslash escapes, which some stores read into the IRI (Virtuoso 7.2).
+TURTLE_PREFIXES = {prefix: iri for prefix, iri in PREFIX_IRIS.items() if prefix not in ("article", "graph")}
+
+
 def write_turtle(lines: list[str], path: Path) -> None:
     """Write sorted N-Triples ``lines`` as Turtle with the project's prefixes (a subject's triples grouped)."""
     triples = ox.parse("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ox.serialize(triples, str(path), format=ox.RdfFormat.TURTLE, prefixes=PREFIX_IRIS)
+    ox.serialize(triples, str(path), format=ox.RdfFormat.TURTLE, prefixes=TURTLE_PREFIXES)
 
 
 def as_nquads(lines: list[str], graph: str) -> str:

@@ -24,7 +24,7 @@ QueryResult = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean
 
 def run_query(
     store: ox.Store,
-    manifest: Manifest,
+    manifest: Manifest | None,
     query: str,
     *,
     infer: bool = True,
@@ -47,6 +47,8 @@ def run_query(
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graph_uris]
     elif declares_dataset(query):
         pass  # Oxigraph would let a default graph option override the query's FROM
+    elif manifest is None:  # a store of no build: its named graphs, as one
+        options["use_default_graph_as_union"] = True
     else:  # the store's default graph merges ontology and asserted graphs; the others are added
         others = [g for g in manifest.graphs if not in_default_graph(g) and (infer or g.name != "inferred")]
         options["default_graph"] = [ox.DefaultGraph(), *(ox.NamedNode(g.iri) for g in others)]

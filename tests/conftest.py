@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kg.build import build
 from kg.dataset import load_store
@@ -97,6 +98,11 @@ def built(project):
 def store(article_build):
     """(manifest, Oxigraph store) of the reference article's own build."""
     return article_build(REFERENCE)[1:]
+
+
+def reference_golden() -> dict:
+    """The reference article's golden figures (``tests/articles/<article>/golden.yaml``)."""
+    return yaml.safe_load((ARTICLES / REFERENCE / "golden.yaml").read_text(encoding="utf-8"))
 
 
 def golden_articles(name: str) -> list[Path]:

@@ -14,16 +14,17 @@ def files(folder):
 
 
 @pytest.mark.general
-def test_the_build_holds_the_ontology_the_registry_one_graph_per_article_and_the_inferences(story_built):
+def test_the_build_holds_the_ontology_the_registry_a_graph_per_article_the_coverage_and_the_inferences(story_built):
     manifest = story_built.manifest
     assert manifest.articles == sorted(manifest.articles) and manifest.articles
     assert [g.name for g in manifest.graphs] == ["ontology", "registry"] + [
         f"article-{a}" for a in manifest.articles
-    ] + ["inferred"]
+    ] + ["coverage", "inferred"]
     assert [g.iri for g in manifest.graphs] == [
         "https://w3id.org/newskg/graph/ontology",
         "https://w3id.org/newskg/graph/registry",
         *(f"https://w3id.org/newskg/graph/article/{a}" for a in manifest.articles),
+        "https://w3id.org/newskg/graph/coverage",
         "https://w3id.org/newskg/graph/inferred",
     ]
 

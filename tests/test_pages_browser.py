@@ -298,7 +298,7 @@ def test_choosing_an_example_runs_it_and_iris_link_to_their_pages(browser, endpo
 
 def test_an_ask_says_true_or_false(browser, endpoint):
     status = run_example(browser, endpoint, "23-putin-agreement-not-a-fact")
-    expected = (COMPETENCY / "23-putin-agreement-not-a-fact.txt").read_text(encoding="utf-8").strip()
+    expected = (ANSWERS / "23-putin-agreement-not-a-fact.txt").read_text(encoding="utf-8").strip()
     assert status.startswith(f"{expected} in ")
     assert browser.find_element("css selector", ".boolean").text == expected
 
