@@ -14,6 +14,8 @@ ONTOLOGY_FILE = "newskg.ttl"
 SHAPES_FILE = "shapes.ttl"
 #: Each article folder under data/ holds its text and this mapping.
 MAPPING_FILE = "mapping.yaml"
+#: Build only these article folders (names separated by commas), e.g. one article's own build.
+ARTICLES_ENV = "KG_ARTICLES"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Project:
     ) -> Project:
         """The project at ``root`` (default: $KG_PROJECT or the current folder).
 
+        ``articles`` (default: $KG_ARTICLES, names separated by commas) builds only those folders of data/.
+
         :raises KgError: when ``root`` has no ontology/ or data/ folder.
         """
         root = Path(root or os.environ.get("KG_PROJECT") or Path.cwd()).resolve()
@@ -47,6 +51,8 @@ class Project:
                 " run kg from the repository's top folder or pass --project"
             )
         build = Path(build_dir or os.environ.get("KG_BUILD_DIR") or root / "build")
+        if articles is None and os.environ.get(ARTICLES_ENV):
+            articles = tuple(name.strip() for name in os.environ[ARTICLES_ENV].split(",") if name.strip())
         return cls(root, build.resolve(), articles, Path(cache).resolve() if cache else None)
 
     @property

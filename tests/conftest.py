@@ -22,7 +22,7 @@ import yaml
 
 from kg.build import build
 from kg.dataset import load_store
-from kg.project import Project
+from kg.project import ARTICLES_ENV, Project
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -98,6 +98,11 @@ def built(project):
 def store(article_build):
     """(manifest, Oxigraph store) of the reference article's own build."""
     return article_build(REFERENCE)[1:]
+
+
+def kg_env(project: Project | None) -> dict[str, str]:
+    """What a ``kg`` subprocess needs to build ``project`` as the tests do: its articles, if it has a selection."""
+    return {ARTICLES_ENV: ",".join(project.articles)} if project is not None and project.articles else {}
 
 
 def reference_golden() -> dict:

@@ -21,6 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 import requests
+from conftest import kg_env
 
 from kg.namespaces import INFERRED_GRAPH
 
@@ -84,7 +85,11 @@ def running_server(
     ``args`` go after ``serve``'s own (``--backend URL``, ``--graph IRI=FILE`` ...). With no
     ``project``, kg runs in the log's folder and is told of no project folder.
     """
-    env = {**os.environ, **{f"KG_SERVER_{key}": json.dumps(value) for key, value in settings.items()}}
+    env = {
+        **os.environ,
+        **{f"KG_SERVER_{key}": json.dumps(value) for key, value in settings.items()},
+        **kg_env(project),
+    }
     command = [sys.executable, "-m", "kg"]
     if project is not None:
         command += ["--project", str(project.root), "--build-dir", str(project.build_dir)]

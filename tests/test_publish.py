@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import ANSWERS
+from conftest import ANSWERS, kg_env
 from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
 from tools import require
 
@@ -47,7 +47,7 @@ def kg(project, *args, env: dict | None = None, stderr=subprocess.PIPE):
         stderr=stderr,
         text=True,
         timeout=300,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **kg_env(project), **(env or {})},
     )
 
 
@@ -100,7 +100,7 @@ def own_build(project, built, tmp_path) -> Project:
     """A copy of the build in a folder of its own (its own publish record), to edit freely."""
     copy = tmp_path / "build"
     shutil.copytree(project.build_dir, copy)
-    return Project(project.root, copy)
+    return Project(project.root, copy, project.articles)
 
 
 # --- publishing --------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def test_a_refusal_names_the_graph_and_the_status_and_is_not_retried(project, bu
     ],
 )
 def test_bad_options_are_one_line_and_nothing_is_built(tmp_path, project, args, message):
-    elsewhere = Project(project.root, tmp_path / "build")
+    elsewhere = Project(project.root, tmp_path / "build", project.articles)
     result = kg(elsewhere, "publish", *args)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", f"kg: error: {message}\n")
     assert not (tmp_path / "build").exists()

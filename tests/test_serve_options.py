@@ -13,6 +13,7 @@ import sys
 
 import pytest
 import requests
+from conftest import kg_env
 from serverutil import TEST_SETTINGS, running_server
 
 SETTINGS = {key: value for key, value in TEST_SETTINGS.items() if key != "GRAPHS"}
@@ -27,7 +28,7 @@ def kg_serve(project, *args: str, env: dict | None = None) -> subprocess.Complet
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **kg_env(project), **(env or {})},
     )
 
 

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import http.client
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-from conftest import ANSWERS
+from conftest import ANSWERS, kg_env
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 from serverutil import ONLY_INFERRED, TEST_SETTINGS, W3C_GRAPHS, endpoint_fixture, running_server  # noqa: F401 - a fixture
@@ -380,7 +381,10 @@ def test_kg_serve_prints_its_urls_and_starts_fast(endpoint):
 def test_kg_serve_on_a_taken_port_fails_in_one_line(endpoint, project):
     port = endpoint.url.rstrip("/").rsplit(":", 1)[1]
     command = [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir)]
-    result = subprocess.run([*command, "serve", "--port", port], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*command, "serve", "--port", port], capture_output=True, text=True, timeout=60,
+        env={**os.environ, **kg_env(project)},
+    )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr == (
         f"kg: error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --host or --port\n"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ANSWERS
+from conftest import ANSWERS, kg_env
 from rdflib import Graph
 from rdflib.compare import isomorphic
 from serverutil import ONLY_INFERRED, TEST_SETTINGS, running_server
@@ -73,7 +73,11 @@ KNOWN_GAPS = {
 def kg(project, *args, env: dict | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir)]
     return subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **kg_env(project), **(env or {})},
     )
 
 
@@ -110,7 +114,7 @@ def published(project, built, virtuoso):
 def fronted(project, published, virtuoso, tmp_path_factory):
     """``kg serve --backend`` in front of Virtuoso's SPARQL endpoint, with no build of its own."""
     log = tmp_path_factory.mktemp("fronted-virtuoso") / "server.log"
-    no_build = Project(project.root, tmp_path_factory.mktemp("no-build") / "build")
+    no_build = Project(project.root, tmp_path_factory.mktemp("no-build") / "build", project.articles)
     with running_server(no_build, log, SETTINGS, ["--backend", virtuoso.sparql]) as server:
         yield server
 

@@ -24,7 +24,7 @@ from kg.mapping.entities import map_entity, name_known
 from kg.mapping.facts import PendingDate, map_background, map_fact, resolve_pending_dates
 from kg.mapping.mentions import AmbiguousName, find_mentions, write_mentions
 from kg.mapping.registry import Registry
-from kg.mapping.rules import check_claim_fact_boundary, check_one_entity_per_thing
+from kg.mapping.rules import check_claim_fact_boundary, check_one_entity_per_thing, check_one_status_per_article
 from kg.mapping.schema import check_structure, schema_for
 from kg.mapping.statements import Kind
 from kg.namespaces import ARTICLE, ID, NKG, SCHEMA
@@ -89,6 +89,7 @@ def map_article_declaring(
         map_background(ctx, entry)
     check_claim_fact_boundary(ctx, claims)
     check_one_entity_per_thing(ctx, claims)
+    check_one_status_per_article(ctx)
     ctx.statements.write(ctx.graph, ctx.slug, ctx.segment, ctx.registry.triples)
     write_mentions(ctx.graph, ctx.slug, mentions, ctx.segment)
     for chunk, _ in ctx.zoning.chunks():  # the page's layout: each stretch of one zone is a part of the article
