@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -257,12 +258,15 @@ def _validate_one(project: Project, task: tuple) -> list:
 def _run(work: Callable, tasks: list, project: Project) -> list:
     """``work(project, task)`` for each task, in worker processes when there are several; results in task order.
 
+    The workers are forked: they share what this process has read, and, unlike spawned ones, do not
+    import the caller's main script again (a script that calls ``build`` needs no ``__main__`` guard).
+    A process with other threads running forks none (a fork copies their locks): it works alone.
     The first task to fail (in task order) raises its error.
     """
     workers = min(int(os.environ.get(WORKERS_ENV) or len(os.sched_getaffinity(0)) or 1), len(tasks))
-    if workers <= 1 or len(tasks) < MIN_PARALLEL:
+    if workers <= 1 or len(tasks) < MIN_PARALLEL or threading.active_count() > 1:
         return [work(project, task) for task in tasks]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
         futures = [pool.submit(work, project, task) for task in tasks]
         return [future.result() for future in futures]
 

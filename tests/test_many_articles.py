@@ -105,3 +105,29 @@ def test_an_incremental_build_equals_one_from_scratch_after_adding_changing_and_
     assert removed.work == {"mapped": 0, "validated": 0, "closure": "computed"}
     assert graphs_of(project.build_dir) == from_scratch(project, tmp_path / "after-removing")
     assert removed.manifest.articles == folders[1:]
+
+
+#: A script without a ``__main__`` guard that builds in forked worker processes (each marks its pid).
+PARALLEL_BUILD = """
+import os, sys
+from pathlib import Path
+import kg.build
+from kg.project import Project
+os.register_at_fork(after_in_child=lambda: Path(sys.argv[2], str(os.getpid())).touch())
+kg.build.MIN_PARALLEL = 2
+kg.build.build(Project.at(sys.argv[1]), force=True)
+"""
+
+
+def test_a_build_in_worker_processes_equals_one_in_a_single_process(tmp_path):
+    corpus().write_corpus(tmp_path / "corpus", 3)
+    (tmp_path / "script.py").write_text(PARALLEL_BUILD, encoding="utf-8")
+    (tmp_path / "forked").mkdir()
+    env = {**os.environ, "KG_BUILD_WORKERS": "2"}
+    command = [sys.executable, str(tmp_path / "script.py"), str(tmp_path / "corpus"), str(tmp_path / "forked")]
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert len(list((tmp_path / "forked").iterdir())) >= 2  # mapped and validated by two workers
+    project = Project.at(tmp_path / "corpus", tmp_path / "alone" / "build", cache=tmp_path / "alone" / "cache")
+    build(project, force=True)  # three articles: fewer than MIN_PARALLEL, built in this process
+    assert graphs_of(project.build_dir) == graphs_of(tmp_path / "corpus" / "build")
