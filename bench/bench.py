@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -33,13 +34,13 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.proctree import cpu_seconds, descendants
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from proctree import cpu_seconds, descendants  # noqa: E402 - the tests' /proc helpers, after the path is set
 
 QUERIES: list[Path] = []  # the mix: queries/*.rq, less --exclude
 ACCEPT = "application/sparql-results+json"
@@ -81,26 +82,33 @@ class Server:
 
 
 @contextmanager
-def process(command: list[str], env: dict | None = None) -> Iterator[int]:
-    """Run ``command`` for the duration of the block; its process id."""
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+def process(command: list[str], env: dict | None = None, cwd: Path | None = None) -> Iterator[int]:
+    """Run ``command`` in a process group of its own for the duration of the block; its process id.
+
+    It is asked to stop (SIGTERM), and its whole group is killed after 20 s or once it has ended:
+    a server's HTTP processes and query workers go with it, whatever becomes of it.
+    """
+    child = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
+    )
     try:
         yield child.pid
     finally:
         child.terminate()
-        try:
+        with suppress(subprocess.TimeoutExpired):
             child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        with suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
 
 
 @contextmanager
 def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
+    """``kg serve`` of this checkout's project on ``build_dir``, its result cache on (64 MiB) or off."""
     port = free_port()
     env = {**os.environ, "KG_SERVER_RESULT_CACHE_MB": "64" if cache else "0"}
     command = [sys.executable, "-m", "kg", "--build-dir", str(build_dir), "serve", "--port", str(port)]
-    with process(command, env) as pid:
+    with process(command, env, cwd=ROOT) as pid:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/health")
         yield Server(base + "/sparql", pid)

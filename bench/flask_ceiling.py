@@ -2,13 +2,13 @@
 
 ``bench/ceiling_app.py`` holds the least a Flask endpoint can do: a constant answer (``/hello``),
 and a query run by pyoxigraph inside the HTTP process with no protocol checks, no worker process
-and no limits (``/sparql``; unsafe, so no design, only a bound). Each runs under gunicorn with
-``kg serve``'s options (2 processes x 16 threads) and, when installed, under granian (a Rust HTTP
-server), beside Oxigraph's own server, with wrk as in ``bench.py``.
+and no limits (``/sparql``; unsafe, so no design, only a bound). Each runs under granian (a Rust
+HTTP server, WSGI, 2 processes) and, when installed, under gunicorn (2 processes x 16 threads),
+beside Oxigraph's own server, with wrk as in ``bench.py``.
 
-Usage (after ``kg build``; granian is not a dependency of the project)::
+Usage (after ``kg build``; gunicorn, the server ``kg serve`` used before granian, is optional)::
 
-    pip install granian   # optional
+    pip install gunicorn   # optional
     python bench/flask_ceiling.py [--duration 3]
 """
 
@@ -56,11 +56,10 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     args = parser.parse_args()
     QUERIES.extend(sorted((ROOT / "queries").glob("*.rq")))
-    servers: dict[str, Callable[[], AbstractContextManager[Server]]] = {
-        "gunicorn": lambda: ceiling_app("gunicorn", args.build_dir)
-    }
-    if (Path(sys.executable).parent / "granian").exists():
-        servers["granian"] = lambda: ceiling_app("granian", args.build_dir)
+    servers: dict[str, Callable[[], AbstractContextManager[Server]]] = {}
+    for name in ("gunicorn", "granian"):  # granian comes with kg serve; gunicorn only if installed
+        if (Path(sys.executable).parent / name).exists():
+            servers[name] = lambda name=name: ceiling_app(name, args.build_dir)
     print(f"wrk {args.duration} s per run, 8 clients unless said; {os.cpu_count()} cores\n")
     print("| Flask app | HTTP server | req/s | p50 ms, 1 client | server CPU us/request |")
     print("|---|---|---:|---:|---:|")

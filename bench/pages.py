@@ -13,18 +13,14 @@ Usage (from the repository's top folder, after ``kg build``)::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ROOT, kg_serve
+
 PAGES = {
     "entity (Keir Starmer)": "id/keir-starmer",
     "entity (Vladimir Putin)": "id/vladimir-putin",
@@ -36,32 +32,6 @@ PAGES = {
     "home": "",
     "search (JSON)": "search?q=zel",
 }
-
-
-def start(cache_mb: int) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "KG_SERVER_RESULT_CACHE_MB": json.dumps(cache_mb)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kg", "serve", "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    for line in process.stdout:
-        if line.startswith("kg: query page at "):
-            url = line.removeprefix("kg: query page at ").strip()
-            break
-    else:
-        raise SystemExit("kg serve did not start")
-    while True:
-        try:
-            if requests.get(url + "health", timeout=1).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.05)
 
 
 def measure(url: str, count: int) -> dict[str, float]:
@@ -88,13 +58,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     results: dict[str, dict[str, dict[str, float]]] = {}
-    for label, cache_mb in (("cache on", 64), ("cache off", 0)):
-        process, url = start(cache_mb)
-        try:
+    for label, cache in (("cache on", True), ("cache off", False)):
+        with kg_serve(ROOT / "build", cache) as server:
+            url = server.url.removesuffix("sparql")
             results[label] = {name: measure(url + path, args.requests) for name, path in PAGES.items()}
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
     print("| page | first ms | median ms, cache on | p95 ms, cache on | median ms, cache off | p95 ms, cache off |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in PAGES:

@@ -9,10 +9,19 @@ computed again when one changed or went.
 The build folder is written whole into a temporary folder, then swapped in: a failed build leaves
 the previous one untouched. Its graphs depend on the inputs only (no timestamps, stable blank node
 labels, sorted lines), so the same inputs give byte-identical graphs.
+
+One build at a time writes a build folder (a lock file beside it), and its cache with it. A build
+that was killed leaves its temporary folder; one stopped between the swap's two renames leaves only
+the previous build, renamed. The next build (``recover``, which ``kg serve``, ``kg query`` ... run
+through ``build``) removes such leftovers and puts the previous build back, before it decides what
+to do. What the cache holds is written whole or not at all, so a killed build costs the next one
+only the work it did not keep.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -20,7 +29,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -33,6 +42,7 @@ from kg import __version__
 from kg.buildcache import BuildCache, Mapped, code_digest, digest, folder_digest, read_triples
 from kg.coverage import Coverage, measure_coverage
 from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
+from kg.errors import KgError
 from kg.graphio import as_nquads, ntriples_lines, write_turtle
 from kg.mapping.declarations import check_declarations
 from kg.mapping.mapper import map_article_declaring
@@ -84,24 +94,80 @@ def input_fingerprint(project: Project) -> str:
 def build(project: Project, *, force: bool = False) -> BuildReport:
     """Build the dataset into ``project.build_dir``, or reuse it when the inputs have not changed.
 
+    What an interrupted build left is cleaned up first (``recover``).
+
     :param force: build from scratch, reusing nothing (the cache is written again).
     :raises MappingError: for bad mapping input (file, line and fact named).
     :raises InconsistencyError: when the reasoner finds a contradiction.
     :raises ShapeViolationError: when the asserted data breaks the SHACL shapes.
+    :raises KgError: when the build folder cannot be written.
     """
-    fingerprint = input_fingerprint(project)
-    previous = read_manifest(project.build_dir)
-    if not force and previous is not None and previous.inputs == fingerprint:
-        return BuildReport(previous, reused=True)
-    timings: dict[str, float] = {}
-    made = _make(project, timings, fresh=force)
-    manifest = _timed(timings, "serialize", lambda: _write_build(project, made, fingerprint))
-    return BuildReport(manifest, reused=False, timings=timings, work=made.work)
+    with _locked(project.build_dir):
+        recover(project.build_dir)
+        BuildCache(project.cache_dir).clean()
+        fingerprint = input_fingerprint(project)
+        previous = read_manifest(project.build_dir)
+        if not force and previous is not None and previous.inputs == fingerprint:
+            return BuildReport(previous, reused=True)
+        timings: dict[str, float] = {}
+        made = _make(project, timings, fresh=force)
+        manifest = _timed(timings, "serialize", lambda: _write_build(project, made, fingerprint))
+        return BuildReport(manifest, reused=False, timings=timings, work=made.work)
+
+
+def recover(build_dir: Path) -> list[str]:
+    """Clean up after a build that was interrupted; what was done, for the log (call it holding the lock).
+
+    A temporary folder of a killed build is removed. A previous build renamed aside with no
+    build in its place (stopped between the swap's renames) is put back; beside a build, it is removed.
+    """
+    done = []
+    for staging in sorted(build_dir.parent.glob(_staging_prefix(build_dir) + "*")):
+        shutil.rmtree(staging, ignore_errors=True)
+        done.append(f"removed {staging.name}, left by an interrupted build")
+    retired = _retired(build_dir)
+    if retired.exists() and not build_dir.exists() and read_manifest(retired) is not None:
+        retired.rename(build_dir)
+        done.append(f"put the previous build back from {retired.name} (a build was stopped while swapping it)")
+    elif retired.exists():
+        shutil.rmtree(retired, ignore_errors=True)
+        done.append(f"removed {retired.name}, left by an interrupted build")
+    return done
+
+
+@contextlib.contextmanager
+def _locked(build_dir: Path) -> Iterator[None]:
+    """Hold the build folder's lock: another build waits until this one is done."""
+    try:
+        build_dir.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(build_dir.parent / f".{build_dir.name}.lock", "a")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise KgError(f"cannot write the build folder {build_dir}: {error.strerror or error}") from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _staging_prefix(build_dir: Path) -> str:
+    """How the temporary folders of builds of ``build_dir`` begin (beside it, on the same file system).
+
+    >>> _staging_prefix(Path("project/build"))
+    '.build-'
+    """
+    return f".{build_dir.name}-"
+
+
+def _retired(build_dir: Path) -> Path:
+    return build_dir.with_name(build_dir.name + ".old")
 
 
 def check(project: Project) -> dict[str, int]:
-    """Run every check of the build (mapping, reasoning, shapes) without writing the build folder; return counts."""
-    made = _make(project, {}, fresh=False)
+    """Run every check of the build (mapping, reasoning, shapes) without writing the build folder; return counts.
+
+    It holds the build's lock all the same: what it maps and validates goes into the build's cache.
+    """
+    with _locked(project.build_dir):
+        made = _make(project, {}, fresh=False)
     articles = [m for m in made.graphs if m.name.startswith("article-")]
     return {
         "articles": len(articles),
@@ -201,7 +267,7 @@ def _keep(cache: BuildCache, inputs: _Inputs, name: str, iri: str, key: str, gra
     own = str(ARTICLE[name.removeprefix("article-")]) if name.startswith("article-") else None
     shareable = frozenset(t for t in triples if _shareable(t, own))
     lines = ntriples_lines(triples)
-    turtle = Path(tempfile.mkstemp(suffix=".ttl", dir=cache._ensure())[1])
+    turtle = cache.new_file(".ttl")
     write_turtle(lines, turtle)
     mapped = Mapped(name, iri, key, len(triples), seen.triples, seen.hidden, declarations, coverage, things, facts,
                     shareable)  # fmt: skip
@@ -304,7 +370,7 @@ def _distinct_asserted(graphs: Iterable[Mapped]) -> int:
 
 def _write_build(project: Project, made: _Made, fingerprint: str) -> Manifest:
     project.build_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=project.build_dir.parent))
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(project.build_dir), dir=project.build_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the build is for everyone who can read the project
     try:
         (staging / "graphs").mkdir()
@@ -360,7 +426,7 @@ def _write_rounds(path: Path, closure: Closure) -> None:
 
 
 def _swap_in(staging: Path, target: Path) -> None:
-    retired = target.with_name(target.name + ".old")
+    retired = _retired(target)
     shutil.rmtree(retired, ignore_errors=True)
     if target.exists():
         target.rename(retired)

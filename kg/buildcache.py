@@ -25,6 +25,8 @@ from kg import __version__
 
 #: Bump when what the cache holds changes shape.
 FORMAT = "1"
+#: How the files and folders being written begin: what a killed build leaves (``BuildCache.clean``).
+STAGING = ".staging-"
 
 
 def code_digest() -> str:
@@ -108,7 +110,7 @@ class BuildCache:
     def store(self, mapped: Mapped, triples: list, lines: list[str], turtle: Path) -> Mapped:
         """Keep ``mapped`` with its files (replacing what another key of the same graph left)."""
         place = self._place(mapped.name, mapped.key)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self._ensure()))
+        staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self._ensure()))
         try:
             (staging / "graph.nt").write_text("".join(lines), encoding="utf-8")
             shutil.move(str(turtle), staging / "graph.ttl")
@@ -126,6 +128,24 @@ class BuildCache:
             raise
         mapped.folder = place
         return mapped
+
+    def new_file(self, suffix: str) -> Path:
+        """A new empty file in the cache, for a file being written (``store`` moves it in)."""
+        handle, name = tempfile.mkstemp(prefix=STAGING, suffix=suffix, dir=self._ensure())
+        os.close(handle)
+        return Path(name)
+
+    def clean(self) -> list[str]:
+        """Remove what a build that was killed left half-written; what was done (call it holding the build's lock)."""
+        if not self.folder.is_dir():
+            return []
+        left = sorted(self.folder.glob(f"{STAGING}*")) + sorted(self.folder.glob("*.partial"))
+        for path in left:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return [f"removed {path.name} from the cache, left by an interrupted build" for path in left]
 
     def validated(self, key: str) -> bool:
         return (self.folder / "valid" / key).exists()

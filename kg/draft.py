@@ -79,7 +79,7 @@ class Draft:
 def write_draft(project: Project, folder: str, text_file: Path, day: str) -> Draft:
     """Make ``data/<folder>`` with the text and a draft mapping; never overwrite an existing folder.
 
-    :raises KgError: for a bad folder name or date, an existing folder, an unreadable text.
+    :raises KgError: for a bad folder name or date, an existing folder, an unreadable text, a folder it cannot write.
     """
     if not SLUG.fullmatch(folder):
         raise KgError(f"the folder name must be a lowercase slug (letters, digits, '-'), not {folder!r}")
@@ -98,9 +98,16 @@ def write_draft(project: Project, folder: str, text_file: Path, day: str) -> Dra
     registry = read_registry(project, vocabulary)
     draft = Draft(target / MAPPING_FILE)
     body = draft_mapping(folder, text, published, list(registry.entities.values()), vocabulary, draft)
-    target.mkdir(parents=True)
-    shutil.copyfile(text_file, target / "article.txt")
-    draft.mapping.write_text(body, encoding="utf-8")
+    made = False
+    try:
+        target.mkdir(parents=True)
+        made = True
+        shutil.copyfile(text_file, target / "article.txt")
+        draft.mapping.write_text(body, encoding="utf-8")
+    except OSError as error:
+        if made:  # half made: the next try must not find that it exists
+            shutil.rmtree(target, ignore_errors=True)
+        raise KgError(f"cannot write {project.display(target)}: {error.strerror or error}") from None
     return draft
 
 

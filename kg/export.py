@@ -68,12 +68,32 @@ def export_protege(store: ox.Store, manifest: Manifest, output: Path) -> int:
     return len(statements)
 
 
+def check_output(output: Path) -> None:
+    """Refuse, before anything is built, a file name that can never be written.
+
+    :raises KgError: for a folder, a path under a file, or no file name at all.
+    """
+    if not output.name or output.is_dir():
+        raise KgError(f"cannot write {output}: it is a folder; give a file name, such as newskg.trig")
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise KgError(f"cannot write {output}: {parent} is a file, not a folder")
+            break
+
+
 def _write(statements: list, syntax: RdfSyntax, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
+    check_output(output)
     partial = output.with_name(output.name + ".partial")
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         ox.serialize(statements, str(partial), format=syntax.oxigraph, prefixes=PREFIX_IRIS)
         partial.replace(output)
     except OSError as error:
         partial.unlink(missing_ok=True)
-        raise KgError(f"cannot write {output}: {error.strerror}") from None
+        raise KgError(f"cannot write {output}: {error.strerror or _reason(error)}") from None
+
+
+def _reason(error: OSError) -> str:
+    """What an OSError without an errno (Oxigraph's) says, on one line."""
+    return " ".join(str(error).split()) or type(error).__name__

@@ -38,6 +38,20 @@ class Challenge:
     scheme: str
     params: dict[str, str]
 
+    @property
+    def algorithm(self) -> str:
+        """A Digest challenge's algorithm as the server names it (RFC 7616: MD5 when it names none)."""
+        return self.params.get("algorithm", "MD5")
+
+    @property
+    def hash_algorithm(self) -> str:
+        """The algorithm's hash, upper case, without the ``-sess`` of a session variant: a key of ``DIGEST_ALGORITHMS``.
+
+        >>> Challenge("digest", {"algorithm": "sha-256-sess"}).hash_algorithm
+        'SHA-256'
+        """
+        return self.algorithm.upper().removesuffix("-SESS")
+
 
 def parse_challenges(header: str) -> list[Challenge]:
     """The challenges of a ``WWW-Authenticate`` header, in order (a header may hold several).
@@ -93,11 +107,9 @@ def digest_authorization(
     :raises PublishError: for an algorithm or a quality of protection this client does not implement
         (``auth-int``, which would hash the body before sending it), or a challenge without a nonce.
     """
-    params = challenge.params
-    algorithm = params.get("algorithm", "MD5")
+    params, algorithm, base = challenge.params, challenge.algorithm, challenge.hash_algorithm
     session = algorithm.upper().endswith("-SESS")
-    base = algorithm.upper().removesuffix("-SESS")
-    if base not in DIGEST_ALGORITHMS or base not in _available_algorithms():
+    if base not in _available_algorithms():
         raise PublishError(f"the store asks for Digest algorithm {algorithm}, which kg publish does not support")
     if "nonce" not in params:
         raise PublishError("the store's Digest challenge has no nonce: it cannot be answered")
@@ -120,7 +132,8 @@ def digest_authorization(
         response = hash_hex(f"{secret}:{nonce}:{count}:{cnonce}:auth:{request_hash}")
     else:  # RFC 2069 servers: no qop, no client nonce
         response = hash_hex(f"{secret}:{nonce}:{request_hash}")
-    fields = [_user_field(user, realm, params.get("userhash", "").lower() == "true", hash_hex)]
+    userhash = params.get("userhash", "").lower() == "true"
+    fields = [_user_field(user, realm, userhash, hash_hex)]
     fields += [f'realm="{_quote(realm)}"', f'uri="{_quote(uri)}"', f"algorithm={algorithm}"]
     fields += [f'nonce="{_quote(nonce)}"']
     if offered:
@@ -128,7 +141,7 @@ def digest_authorization(
     fields += [f'response="{response}"']
     if "opaque" in params:
         fields += [f'opaque="{_quote(params["opaque"])}"']
-    if params.get("userhash", "").lower() == "true":
+    if userhash:
         fields += ["userhash=true"]
     return "Digest " + ", ".join(fields)
 
@@ -159,12 +172,8 @@ def choose_challenge(challenges: list[Challenge], credentials: Credentials) -> C
     if credentials.user is None:
         return None
     usable = _available_algorithms()
-    digests = [
-        c
-        for c in challenges
-        if c.scheme == "digest" and c.params.get("algorithm", "MD5").upper().removesuffix("-SESS") in usable
-    ]
+    digests = [c for c in challenges if c.scheme == "digest" and c.hash_algorithm in usable]
     rank = list(DIGEST_ALGORITHMS)
-    digests.sort(key=lambda c: rank.index(c.params.get("algorithm", "MD5").upper().removesuffix("-SESS")))
+    digests.sort(key=lambda c: rank.index(c.hash_algorithm))
     basics = [c for c in challenges if c.scheme == "basic"]
     return (digests or basics or [None])[0]

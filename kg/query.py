@@ -55,28 +55,43 @@ def run_query(
     try:
         return store.query(query, **options)
     except SyntaxError as error:
-        raise QuerySyntaxError(tidy_syntax_error(str(error))) from None
+        raise QuerySyntaxError(tidy_syntax_error(str(error), query)) from None
 
 
-def tidy_syntax_error(message: str) -> str:
-    """Oxigraph's parser message on one line, its list of expected tokens cut short.
+def tidy_syntax_error(message: str, query: str = "") -> str:
+    """Oxigraph's parser message on one line, its list of expected tokens cut short, an unknown prefix named.
 
-    >>> tidy_syntax_error("error at 1:8: expected one of Prefix not found, ['%'], ['.']")
-    'SPARQL syntax error at 1:8: unknown prefix'
+    >>> tidy_syntax_error("error at 1:17: expected one of Prefix not found, ['%'], ['.']", "ASK { ?s a foo:Bar }")
+    'SPARQL syntax error at 1:17: unknown prefix foo: (declare it with PREFIX foo: <...>)'
     >>> tidy_syntax_error("error at 2:3: expected one of ['a'], ['b'], ['c'], ['d'], ['e'], ['f']")
     "SPARQL syntax error at 2:3: expected one of ['a'], ['b'], ['c'], ['d'] ..."
     """
     text = " ".join(message.split())
-    match = re.match(r"error at (\d+:\d+): (.*)", text)
+    match = re.match(r"error at (\d+):(\d+): (.*)", text)
     if not match:
         return f"SPARQL syntax error: {text}"
-    position, detail = match.groups()
+    line, column, detail = match.groups()
+    position = f"{line}:{column}"
     if "Prefix not found" in detail:
-        detail = "unknown prefix"
+        prefix = _prefix_before(query, int(line), int(column))
+        detail = f"unknown prefix {prefix}: (declare it with PREFIX {prefix}: <...>)" if prefix else "unknown prefix"
     elif detail.startswith("expected one of"):
         options = detail.removeprefix("expected one of ").split(", ")
         detail = "expected one of " + ", ".join(options[:4]) + (" ..." if len(options) > 4 else "")
     return f"SPARQL syntax error at {position}: {detail}"
+
+
+def _prefix_before(query: str, line: int, column: int) -> str | None:
+    """The prefix of the prefixed name that ends just before ``line``:``column`` (1-based, in characters)."""
+    lines = query.split("\n")
+    if not 0 < line <= len(lines):
+        return None
+    match = _PREFIXED_NAME_END.search(lines[line - 1][: column - 1])
+    return match[1] if match else None
+
+
+#: A prefixed name at the end of a text; group 1 is the prefix (SPARQL's PN_PREFIX, loosely).
+_PREFIXED_NAME_END = re.compile(r"(?<![\w.\-:])([^\W\d][\w.\-]*|):[\w.\-:%]*$")
 
 
 def result_kind(result: QueryResult) -> str:

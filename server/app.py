@@ -16,13 +16,13 @@ from werkzeug.exceptions import HTTPException
 from kg.errors import KgError, NotBuiltError
 from server import headers, linked_data, pages, sparql, ui
 from server.cache import ResultCache
-from server.errors import HTTP_STATUS
-from server.executor import Executor, backend_worker_command, worker_command
+from server.errors import HTTP_STATUS, BusyError
+from server.executor import Executor
 from server.proofs import explainer
 from server.reader import Reader
 from server.remote import check_backend_url
 from server.settings import load_settings
-from server.worker import served_manifest
+from server.worker import backend_worker_command, served_manifest, worker_command
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _local_endpoint(build_dir: Path, settings: Mapping[str, Any]) -> sparql.Endp
     """Workers with their own copy of the build (plus the extra graphs), a result cache, ETags."""
     graphs = {iri: Path(file).resolve() for iri, file in settings["GRAPHS"].items()}
     manifest = served_manifest(build_dir, graphs)
-    executor = _executor(worker_command(build_dir, graphs, settings["MEMORY_LIMIT_MB"]), settings)
+    executor = _executor(worker_command(build_dir, graphs, settings["MEMORY_LIMIT_MB"]), settings, fixed_data=True)
     cache_bytes = int(settings["RESULT_CACHE_MB"] * 1024 * 1024)
     seed = hashlib.sha256(repr((manifest.inputs, sorted(graphs.items()), settings["ROW_LIMIT"])).encode())
     return sparql.Endpoint(executor, manifest, ResultCache(cache_bytes) if cache_bytes else None, seed.hexdigest()[:16])
@@ -87,17 +87,23 @@ def backend_url(settings: Mapping[str, Any]) -> str | None:
 def _remote_endpoint(settings: Mapping[str, Any]) -> sparql.Endpoint:
     """Workers forwarding to the backend; no cache and no ETags, since its data may change unseen."""
     backend = backend_url(settings)
-    executor = _executor(backend_worker_command(backend, settings["MEMORY_LIMIT_MB"]), settings)
+    executor = _executor(backend_worker_command(backend, settings["MEMORY_LIMIT_MB"]), settings, fixed_data=False)
     return sparql.Endpoint(executor, None, None, None)
 
 
-def _executor(command: list[str], settings: Mapping[str, Any]) -> Executor:
+def _executor(command: list[str], settings: Mapping[str, Any], *, fixed_data: bool) -> Executor:
     return Executor(
         command,
         size=settings["QUERY_WORKERS"],
-        time_limit=float(settings["QUERY_TIMEOUT"]),
+        time_limit=settings["QUERY_TIMEOUT"],
         row_limit=settings["ROW_LIMIT"],
+        byte_limit=settings["MAX_ANSWER_BYTES"],
         memory_limit_mb=settings["MEMORY_LIMIT_MB"],
+        queue_timeout=settings["QUEUE_TIMEOUT"],
+        slow=settings["SLOW_QUERY"],
+        cooldown=settings["CLIENT_MEMORY"],
+        max_waiting=settings["THREADS"] // 2,
+        fixed_data=fixed_data,
     )
 
 
@@ -105,12 +111,20 @@ def _register_error_handlers(app: Flask) -> None:
     """Every error body is one line of text: no stack trace, no file path."""
     for error_type, status in HTTP_STATUS.items():
         app.register_error_handler(error_type, partial(_plain_error, status=status))
+    app.register_error_handler(BusyError, _busy_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
 
 
 def _plain_error(error: Exception, status: int) -> Response:
     return Response(f"{error}\n", status=status, mimetype="text/plain")
+
+
+def _busy_error(error: BusyError) -> Response:
+    """503, with the seconds after which a worker should be free."""
+    response = _plain_error(error, 503)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _http_error(error: HTTPException) -> Response:

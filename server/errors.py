@@ -29,6 +29,10 @@ class QueryTooLongError(KgError):
     """A query longer than the configured maximum."""
 
 
+class QueryTooDeepError(KgError):
+    """A query whose brackets nest deeper than the endpoint accepts (the engine's stack would overflow)."""
+
+
 class QueryTimeoutError(KgError):
     """The query ran, or waited for a free worker, longer than the time limit; its worker was killed."""
 
@@ -43,8 +47,26 @@ class QueryTimeoutError(KgError):
         return cls(f"the query was stopped at the {limit:g} s time limit: {advice}")
 
 
+class BusyError(KgError):
+    """No query worker can take the query now (all busy with long queries, or too many waiting): retry later.
+
+    :param retry_after: seconds after which a worker should be free (the ``Retry-After`` header).
+    """
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class QueryAbortedError(KgError):
-    """The query's worker died (the memory limit, most often) and was replaced."""
+    """The query's worker died (the memory limit, a stack overflow, killed from outside) and was replaced.
+
+    :param repeats: True when the same query would end the same way again (so it may be refused at once).
+    """
+
+    def __init__(self, message: str, *, repeats: bool = True) -> None:
+        super().__init__(message)
+        self.repeats = repeats
 
 
 class QueryFailedError(KgError):
@@ -73,6 +95,7 @@ HTTP_STATUS: dict[type[Exception], int] = {
     OutsideDatasetError: 400,
     QueryFailedError: 400,
     BackendRefusedError: 400,
+    QueryTooDeepError: 400,
     ReadOnlyError: 403,
     UnsupportedFormat: 406,
     QueryTooLongError: 413,
@@ -80,6 +103,7 @@ HTTP_STATUS: dict[type[Exception], int] = {
     NotBuiltError: 503,
     QueryTimeoutError: 503,
     QueryAbortedError: 503,
+    BusyError: 503,
     BackendError: 502,
     BackendUnavailableError: 503,
 }

@@ -28,6 +28,15 @@ _EXPOSED = "X-Result-Rows, X-Result-Truncated, ETag, Content-Encoding"
 _PREFLIGHT_MAX_AGE = "86400"
 
 
+def content_type(media_type: str) -> str:
+    """The Content-Type of a body in ``media_type``: text types say UTF-8, which is all this server writes.
+
+    >>> content_type("text/turtle"), content_type("application/sparql-results+json")
+    ('text/turtle; charset=utf-8', 'application/sparql-results+json')
+    """
+    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_cors)
     app.after_request(_security)

@@ -20,6 +20,7 @@ from kg.errors import UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES
 from kg.namespaces import ONTOLOGY_IRI, prefixed_name
 from server import describe, ontology_doc, story
+from server.headers import content_type
 from server.highlight import Mark, lay_out
 from server.protocol import find_syntax, negotiate
 from server.reader import Reader, sparql_term
@@ -129,9 +130,7 @@ def _rdf(kind: str, iri: str, syntax) -> Response:
         "ontology": ontology_doc.ONTOLOGY_CONTENT,
     }.get(kind, describe.DESCRIPTION)
     body, _ = reader().construct(query, syntax.name, this=iri)
-    media_type = syntax.media_type
-    content_type = f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
-    return Response(body, content_type=content_type)
+    return Response(body, content_type=content_type(syntax.media_type))
 
 
 def _segment_data(segment: story.Segment) -> dict:

@@ -2,15 +2,19 @@
 
 Parameters are decoded here, strictly, rather than by Werkzeug: Werkzeug replaces malformed
 UTF-8 with U+FFFD, and the query would then run as something the client never sent.
+The query text is read once (``kg.querytext.QueryText``, linear in its length) for what the
+endpoint must know before a worker sees it: a SERVICE clause, how deeply it nests, whether its
+answer may be cached.
 Formats come from the registries in ``kg.formats``; nothing here lists a media type by hand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
 from flask import Request
@@ -19,15 +23,16 @@ from werkzeug.http import parse_accept_header
 
 from kg.errors import UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
-from kg.querytext import uses_service
+from kg.querytext import QueryText
 from server.errors import (
     OutsideDatasetError,
     ProtocolError,
+    QueryTooDeepError,
     QueryTooLongError,
     ReadOnlyError,
     UnsupportedMediaTypeError,
 )
-from server.worker import QueryRequest
+from server.frames import QueryRequest
 
 #: The request media types of the protocol.
 FORM = "application/x-www-form-urlencoded"
@@ -37,6 +42,17 @@ DIRECT_UPDATE = "application/sparql-update"
 _SINGLE = ("query", "infer")
 #: More form fields than any SPARQL request needs.
 _MAX_FIELDS = 200
+#: How deeply brackets may nest in a query: far beyond any real query, and far below what
+#: overflows the query engine's stack (about 2,000 nested groups on an 8 MiB stack).
+MAX_DEPTH = 200
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query request, and what its text shows."""
+
+    request: QueryRequest
+    text: QueryText
 
 
 class _Syntax(Protocol):
@@ -45,13 +61,14 @@ class _Syntax(Protocol):
     aliases: tuple[str, ...]
 
 
-def parse_request(request: Request, *, max_query_length: int) -> QueryRequest | None:
+def parse_request(request: Request, *, max_query_length: int) -> Query | None:
     """The query a protocol request carries, or None for a GET with no query (the service description).
 
     :raises ReadOnlyError: for any update, however it is sent.
     :raises UnsupportedMediaTypeError: for a POST that is neither a form nor a direct query, or not UTF-8.
     :raises ProtocolError: for two queries, bad UTF-8, a NUL, a bad graph IRI, or a bad ``infer``.
     :raises QueryTooLongError: for a query longer than ``max_query_length`` characters.
+    :raises QueryTooDeepError: for brackets nested deeper than ``MAX_DEPTH``.
     :raises OutsideDatasetError: for a SERVICE clause.
     :raises UnsupportedFormat: when no offered format is acceptable.
     """
@@ -70,10 +87,15 @@ def parse_request(request: Request, *, max_query_length: int) -> QueryRequest | 
         raise QueryTooLongError(
             f"the query has {len(query)} characters; this endpoint accepts up to {max_query_length}"
         )
-    if uses_service(query):
+    text = QueryText.scan(query)
+    if text.depth > MAX_DEPTH:
+        raise QueryTooDeepError(
+            f"the query nests brackets {text.depth} deep; this endpoint accepts up to {MAX_DEPTH}: simplify it"
+        )
+    if text.uses_service:
         raise OutsideDatasetError("SERVICE is not allowed: this endpoint answers from its own dataset only")
     results_format, graph_format = choose_formats(params.get("format", []), request.headers.get("Accept"))
-    return QueryRequest(
+    parsed = QueryRequest(
         query=query,
         default_graph_uris=_iris(params, "default-graph-uri"),
         named_graph_uris=_iris(params, "named-graph-uri"),
@@ -82,6 +104,7 @@ def parse_request(request: Request, *, max_query_length: int) -> QueryRequest | 
         graph_format=graph_format,
         base_iri=request.base_url,
     )
+    return Query(parsed, text)
 
 
 def _params(request: Request) -> dict[str, list[str]]:
@@ -109,15 +132,26 @@ def _params(request: Request) -> dict[str, list[str]]:
 
 
 def _decode_form(data: bytes) -> dict[str, list[str]]:
-    """``application/x-www-form-urlencoded`` data, decoded as UTF-8 without repair."""
-    try:
-        pairs = parse_qsl(data, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
-    except ValueError:
-        raise ProtocolError(f"the request has more than {_MAX_FIELDS} parameters") from None
+    """``application/x-www-form-urlencoded`` data, decoded as UTF-8 without repair.
+
+    The bytes are unquoted first and decoded after, so any UTF-8 text comes through
+    (``urllib.parse.parse_qsl`` on bytes fails on anything but ASCII).
+
+    >>> _decode_form(b"query=ASK+%7B+%3Fs+%3Fp+%22%C3%A9%E2%80%99%22+%7D&format=json&empty")
+    {'query': ['ASK { ?s ?p "é’" }'], 'format': ['json'], 'empty': ['']}
+    """
+    fields = [field for field in data.split(b"&") if field]
+    if len(fields) > _MAX_FIELDS:
+        raise ProtocolError(f"the request has more than {_MAX_FIELDS} parameters")
     params: dict[str, list[str]] = {}
-    for name, value in pairs:
-        params.setdefault(_utf8(name), []).append(_utf8(value))
+    for field in fields:
+        name, _, value = field.partition(b"=")
+        params.setdefault(_utf8(_unquote(name)), []).append(_utf8(_unquote(value)))
     return params
+
+
+def _unquote(data: bytes) -> bytes:
+    return unquote_to_bytes(data.replace(b"+", b" "))
 
 
 def _utf8(data: bytes) -> str:

@@ -17,8 +17,9 @@ import pyoxigraph as ox
 
 from kg.formats import GRAPH_SYNTAXES
 from kg.namespaces import PREFIX_IRIS
+from server.executor import Answer
+from server.frames import QueryRequest
 from server.sparql import Endpoint
-from server.worker import QueryRequest
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -97,15 +98,16 @@ def sparql_term(value: str | Term | ox.NamedNode | ox.Literal) -> str:
 class Reader:
     """SELECT, ASK and CONSTRUCT over the served dataset, for pages.
 
-    ``row_limit`` is the workers' cap on rows: a SELECT that reaches it is read in pages
-    (``LIMIT``/``OFFSET`` over an ordered query), so a page never shows a silently cut list.
+    ``row_limit`` is the workers' cap on rows: a SELECT that reaches it (or their cap on bytes) is
+    read in pages (``LIMIT``/``OFFSET`` over an ordered query), so a page never shows a silently
+    cut list.
     """
 
     def __init__(self, endpoint: Endpoint, row_limit: int) -> None:
         self.endpoint = endpoint
         self.row_limit = row_limit
 
-    def _run(self, query: str, *, results_format: str | None = "json", graph_format: str | None = None):
+    def _run(self, query: str, *, results_format: str | None = "json", graph_format: str | None = None) -> Answer:
         request = QueryRequest(query=query, results_format=results_format, graph_format=graph_format)
         answer, _ = self.endpoint.answer(request, cacheable=True)
         return answer
@@ -124,7 +126,7 @@ class Reader:
 
     def _select_once(self, query: str) -> tuple[list[Row], bool]:
         answer = self._run(query)
-        data = json.loads(answer.body)
+        data = json.loads(answer.content())
         rows = [{name: _term(value) for name, value in binding.items()} for binding in data["results"]["bindings"]]
         return rows, answer.truncated
 
@@ -133,12 +135,12 @@ class Reader:
         while True:
             rows, truncated = self._select_once(f"{query}\nLIMIT {self.row_limit} OFFSET {offset}")
             yield from rows
-            if len(rows) < self.row_limit and not truncated:
+            if not rows or (len(rows) < self.row_limit and not truncated):
                 return
-            offset += self.row_limit
+            offset += len(rows)  # the byte limit may have cut the page short
 
     def ask(self, template: str, **terms) -> bool:
-        return json.loads(self._run(fill(template, terms)).body)["boolean"]
+        return json.loads(self._run(fill(template, terms)).content())["boolean"]
 
     def construct(self, template: str, syntax: str, **terms) -> tuple[bytes, int]:
         """A CONSTRUCT query's triples written in the syntax named ``syntax`` (``kg.formats``), and their number.
@@ -149,7 +151,7 @@ class Reader:
         query = fill(template, terms)
         answer = self._run(query, results_format=None, graph_format=syntax)
         if not answer.truncated:
-            return answer.body, answer.rows
+            return answer.content(), answer.rows
         head, where = query.split("WHERE", 1)
         triples: list[ox.Triple] = []
         offset = 0
@@ -160,10 +162,10 @@ class Reader:
                 results_format=None,
                 graph_format="ntriples",
             )
-            triples.extend(ox.parse(page.body, format=ox.RdfFormat.N_TRIPLES))
-            if page.rows < self.row_limit:
+            triples.extend(ox.parse(page.content(), format=ox.RdfFormat.N_TRIPLES))
+            if not page.rows or (page.rows < self.row_limit and not page.truncated):
                 break
-            offset += self.row_limit
+            offset += page.rows  # the byte limit may have cut the page short
         return ox.serialize(triples, format=GRAPH_SYNTAXES[syntax].oxigraph, prefixes=PREFIX_IRIS), len(triples)
 
 

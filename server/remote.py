@@ -34,7 +34,7 @@ a dataset that outgrows one machine. What a query goes through:
    the client's: CSV loses terms, and the row cap needs rows. The answer is parsed as it arrives,
    cut at the row limit, its terms made the local engine's (``server.remote_answers``: datatypes
    and canonical forms as Oxigraph stores them, blank node labels Oxigraph can read), and written
-   in the negotiated syntax by the code that writes local answers (``server.worker.write_capped``):
+   in the negotiated syntax by the code that writes local answers (``server.answers.write_answer``):
    the same bytes and ``X-Result-*`` headers.
 5. **Time.** The supervisor kills the worker at the time limit, which closes the connection, and
    the client gets the usual 503; the socket's own timeout, a second later, is only a backstop.
@@ -54,7 +54,7 @@ import http.client
 import re
 import resource
 import ssl
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -65,7 +65,8 @@ from kg.errors import KgError, QuerySyntaxError
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
 from kg.namespaces import GRAPH, INFERRED_GRAPH, PREFIX_IRIS
 from kg.query import QueryResult, result_kind, tidy_syntax_error
-from kg.querytext import COMMENT_PATTERN, IRI_PATTERN, STRING_PATTERN, declares_dataset, keywords_only
+from kg.querytext import declares_dataset, keywords_only, tokens
+from server.answers import output_syntax, write_answer
 from server.errors import (
     BackendError,
     BackendRefusedError,
@@ -74,8 +75,8 @@ from server.errors import (
     ProtocolError,
     QueryTimeoutError,
 )
+from server.frames import Answered, Job, QueryRequest
 from server.remote_answers import AsStored, read_xml_solutions, solution_rows
-from server.worker import output_syntax, write_capped
 
 #: Seconds past the time limit before the socket gives up on its own (the supervisor acts first).
 _SOCKET_GRACE = 1.0
@@ -98,14 +99,6 @@ _NAMED_GRAPHS_BY_TRIPLES = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?
 _DECLARED_PREFIX = re.compile(r"(?<![\w:?$\-])PREFIX\s+([^\s:]*):", re.IGNORECASE)
 #: A BASE declaration.
 _BASE = re.compile(r"(?<![\w:?$\-])BASE(?![\w:\-])", re.IGNORECASE)
-#: The tokens of a query, enough to find its prologue and its dataset clauses: strings, IRIs and
-#: comments whole (as ``kg.querytext`` reads them), words (keywords, names), any other character.
-_TOKENS = re.compile(
-    f"{STRING_PATTERN}|(?P<iri>{IRI_PATTERN})|(?P<comment>{COMMENT_PATTERN})"
-    r"""|(?P<word>(?:[^\s{}()<>"'\#,;*\\]|\\.)+)"""
-    r"""|\S""",
-    re.DOTALL,
-)
 #: What an IRI between ``<`` and ``>`` may hold (SPARQL's IRIREF).
 _IRIREF = re.compile(r"[^<>\"{}|^`\\\x00-\x20]*")
 #: The keywords that end the prologue.
@@ -145,18 +138,18 @@ def dataset_clauses(query: str) -> tuple[str, list[str], list[str]]:
     >>> dataset_clauses("SELECT*FROM<a>{}")
     ('', ['<a>'], [])
     """
-    tokens = [match for match in _TOKENS.finditer(query) if match.lastgroup != "comment"]
-    words = [match[0].upper() if match.lastgroup == "word" else None for match in tokens]
-    start = next((t.start() for t, w in zip(tokens, words, strict=True) if w in _QUERY_FORMS), len(query))
+    code = [token for token in tokens(query) if token.kind != "comment"]
+    words = [token.text.upper() if token.kind == "word" else None for token in code]
+    start = next((t.start for t, w in zip(code, words, strict=True) if w in _QUERY_FORMS), len(query))
     default: list[str] = []
     named: list[str] = []
     for n, word in enumerate(words):
         if word != "FROM":
             continue
         is_named = words[n + 1 : n + 2] == ["NAMED"]
-        source = tokens[n + 2] if is_named else tokens[n + 1] if n + 1 < len(tokens) else None
-        if source is not None and source.lastgroup in ("iri", "word"):
-            (named if is_named else default).append(source[0])
+        source = code[n + 2] if is_named and n + 2 < len(code) else code[n + 1] if n + 1 < len(code) else None
+        if source is not None and source.kind in ("iri", "word"):
+            (named if is_named else default).append(source.text)
     return query[:start], default, named
 
 
@@ -205,10 +198,8 @@ class Backend:
         #: How the project's graphs are listed on this backend (the slower form once the faster failed).
         self._graphs_query = _NAMED_GRAPHS
 
-    def evaluate(self, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
-        """Answer one query request from the backend: the reply header and the serialised results.
-
-        ``request`` holds the fields of a ``QueryRequest``, ``row_limit`` and ``time_limit``.
+    def evaluate(self, job: Job) -> tuple[Answered, bytes]:
+        """Answer one job from the backend: the reply and the serialised results.
 
         :raises QuerySyntaxError: when the query does not parse (the backend is not asked).
         :raises OutsideDatasetError: when checking it tried to open a connection (SERVICE).
@@ -219,13 +210,13 @@ class Backend:
         :raises BackendError: when it cannot be reached, redirects, fails, or sends an answer that cannot be read.
         :raises QueryTimeoutError: when its socket times out (a backstop: the supervisor stops the worker first).
         """
-        base_iri = request.get("base_iri")
-        kind = self._check(request["query"], base_iri)
+        request = job.request
+        kind = self._check(request.query, request.base_iri)
         output_syntax(kind, request)
-        time_limit = request["time_limit"]
-        form = [("query", add_prologue(request["query"], base_iri)), *self._dataset(request, time_limit)]
-        with self._exchange(form, kind, time_limit) as results:
-            return write_capped(kind, self._as_local(kind, results, request["row_limit"] + 1), request)
+        form = [("query", add_prologue(request.query, request.base_iri)), *self._dataset(request, job.time_limit)]
+        with self._exchange(form, kind, job.time_limit) as results:
+            rows = self._as_local(kind, results, job.row_limit + 1)
+            return write_answer(kind, rows, request, row_limit=job.row_limit, byte_limit=job.byte_limit)
 
     def probe(self, seconds: float = 5.0) -> str | None:
         """None when the backend answers ``ASK {}`` within ``seconds``; else why not, in one line."""
@@ -243,21 +234,21 @@ class Backend:
             try:
                 result = self._checker.query(query, prefixes=PREFIX_IRIS, base_iri=base_iri)
             except SyntaxError as error:
-                raise QuerySyntaxError(tidy_syntax_error(str(error))) from None
+                raise QuerySyntaxError(tidy_syntax_error(str(error), query)) from None
             except OSError:
                 message = "the query tried to open a file or a connection; only the dataset can be queried"
                 raise OutsideDatasetError(message) from None
         return result_kind(result)
 
-    def _dataset(self, request: Mapping[str, Any], time_limit: float) -> list[tuple[str, str]]:
+    def _dataset(self, request: QueryRequest, time_limit: float) -> list[tuple[str, str]]:
         """The protocol's dataset parameters to send: the client's own, the query's FROM, or ``infer=false``'s."""
-        default, named = list(request["default_graph_uris"]), list(request["named_graph_uris"])
-        if not (default or named) and declares_dataset(request["query"]):
-            default, named = self._from(request["query"], request.get("base_iri"))
+        default, named = list(request.default_graph_uris), list(request.named_graph_uris)
+        if not (default or named) and declares_dataset(request.query):
+            default, named = self._from(request.query, request.base_iri)
         elif not (default or named):
             named = self._project_graphs(time_limit)
-            default = [iri for iri in named if request["infer"] or iri != str(INFERRED_GRAPH)]
-            if not (default or request["infer"]):
+            default = [iri for iri in named if request.infer or iri != str(INFERRED_GRAPH)]
+            if not (default or request.infer):
                 raise ProtocolError(
                     "infer=false queries the project's graphs on the backend but the inferred one, and it has no"
                     " other: query without infer=false"

@@ -1,14 +1,27 @@
-"""``kg serve``: the app under gunicorn, a production WSGI server, never Flask's development server.
+"""``kg serve``: the endpoint under granian, a production HTTP server (Rust, on hyper), not Flask's development one.
 
-Gunicorn's threaded workers: a few processes (``HTTP_WORKERS``), each with threads and its own
-pool of query workers (``server.executor``). Threads suffice for waiting on queries, but Flask's
-own work per request holds the GIL, so one process per core is what lets throughput scale; the
-price is a copy of the store per query worker, small for a news story. In front of a remote
-backend (the ``BACKEND`` setting) the query workers hold no store and nothing is built or read.
+Processes: this one is the master; it pins the build, starts ``HTTP_WORKERS`` HTTP processes
+(forked by granian) and replaces any that dies. Each HTTP process runs the front
+(``server.front``: an event loop, and Flask in a pool of threads) and supervises a pool of its
+own query workers (``server.executor``), which die with it. Flask's work per request holds the
+GIL, so one HTTP process per core is what lets throughput scale.
+
+Signals, to the master: SIGTERM or Ctrl-C stops the server (HTTP processes finish their requests,
+query workers are stopped); SIGHUP reloads: the build folder's current build is pinned, and the
+HTTP processes are replaced one by one, each new one serving before the old one stops, so that no
+request is refused. To one HTTP process: SIGTERM ends it gracefully, SIGKILL at once; either way
+the master starts another and its query workers end with it. (Granian stops the server when an
+HTTP process dies within 5.5 s of its start: that is a crash loop, not a kill.)
+
+Clean-up belongs to the process that made the thing: the master made the pinned builds and
+removes them when it stops; an HTTP process never touches them.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import shutil
 import socket
 import sys
@@ -17,75 +30,116 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
-from gunicorn.http.errors import InvalidHeader, LimitRequestHeaders
-from gunicorn.workers.gthread import ThreadWorker
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
+from granian.log import LogLevels
+from granian.server import Server
 
-import server.app  # before gunicorn forks: the HTTP processes share the imported code
-from kg.dataset import pin_build
+from kg.dataset import pin_build, read_manifest
 from kg.errors import KgError, NotBuiltError
-from server.remote import Backend
-from server.settings import load_settings
-from server.worker import served_manifest
+from server.front import WARNING_VARIABLE
+from server.settings import ENV_PREFIX, load_settings
 
-#: Gunicorn's limits on the request line and headers (its maximum for each): beyond, 414 / 400.
-_LIMIT_REQUEST_LINE = 8190
-_LIMIT_REQUEST_FIELD_SIZE = 8190
-_LIMIT_REQUEST_FIELDS = 50
-#: Requests served on one connection before it is closed: a 2 % cost for reconnecting, measured
-#: against up to a halving of throughput when connections cling to one HTTP process (bench/README.md).
-_REQUESTS_PER_CONNECTION = 50
+log = logging.getLogger(__name__)
 
-
-class EndpointWorker(ThreadWorker):
-    """Gunicorn's threaded worker, with two changes.
-
-    Too long or too many headers get 400, as other bad input does: gunicorn answers them with 431
-    (RFC 6585), but the endpoint's rule is one status for malformed requests, and clients treat 400
-    as "fix the request".
-
-    A connection is closed (``Connection: close``) after ``_REQUESTS_PER_CONNECTION`` requests, as
-    nginx and Apache do (``keepalive_requests``, ``MaxKeepAliveRequests``). The HTTP processes
-    share one listening socket, and which of them accepts a connection is settled once: without
-    this, a few long-lived connections (a proxy's, a load generator's) may all land on one process
-    and leave the others idle, halving throughput. A client that reconnects lands on whichever
-    process is free to accept first, so the load evens out.
-    """
-
-    def handle_request(self, req, conn):
-        conn.requests_served = getattr(conn, "requests_served", 0) + 1
-        if conn.requests_served >= _REQUESTS_PER_CONNECTION:
-            req.force_close()
-        return super().handle_request(req, conn)
-
-    def handle_error(self, req, client, addr, exc):
-        if isinstance(exc, LimitRequestHeaders):
-            exc = InvalidHeader(f"{exc} (at most {_LIMIT_REQUEST_FIELDS} fields of {_LIMIT_REQUEST_FIELD_SIZE} bytes)")
-        super().handle_error(req, client, addr, exc)
+#: Bytes hyper may buffer for a request's line and headers: a GET query may be long (the URL limit is
+#: hyper's own, 65,534 bytes); beyond either, hyper answers 414 or 431.
+_HEADER_BUFFER = 128 * 1024
+#: Requests an HTTP process handles at once, connections being read included.
+_BACKPRESSURE = 1024
+#: Seconds between starting a new HTTP process and stopping the old one, on a reload.
+_RELOAD_OVERLAP = 2.0
+#: Granian's own messages go to stderr, with the server's other log lines; stdout has the URLs.
+_GRANIAN_LOGGING = {
+    "handlers": {
+        "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+        "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+    }
+}
 
 
-class _Server(BaseApplication):
-    """Gunicorn, configured here rather than by a file or its command line."""
+class _Pins:
+    """The builds pinned by the master: the current one, and older ones still served by HTTP processes."""
 
-    def __init__(self, build_dir: Path | None, config: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+    def __init__(self, build_dir: Path) -> None:
         self.build_dir = build_dir
-        self.config = config
-        self.options = options
-        super().__init__()
+        self.owner = os.getpid()
+        self.folders: list[Path] = []
+        self.current = self.pin()
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+    def pin(self) -> Path:
+        """Pin the build folder's current build into a new private folder, which becomes the current one.
 
-    def load(self):
-        # In each gunicorn worker, after the fork: every HTTP process supervises a pool of its own.
-        return server.app.create_app(self.build_dir, self.config)
+        A pin that fails leaves no folder behind, and none in ``folders``: a reload counts the pins
+        it keeps there, and must not count a failed one among them.
+
+        :raises NotBuiltError: when the build folder holds no complete build.
+        :raises KgError: when the pin cannot be made (no space left in the temporary folder ...).
+        """
+        folder = None
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+            pin_build(self.build_dir, folder)
+        except BaseException as error:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(error, OSError):
+                reason = error.strerror or str(error)
+                raise KgError(f"cannot pin the build to serve in {tempfile.gettempdir()}: {reason}") from None
+            raise
+        self.folders.append(folder)
+        self.current = folder
+        return folder
+
+    def reload(self) -> None:
+        """On SIGHUP: pin the build again; the pins older than the previous one are no longer served.
+
+        A warning that the inputs did not build (``server.front.WARNING_VARIABLE``) goes once another
+        build is pinned: it was made since.
+        """
+        before = read_manifest(self.current)
+        try:
+            self.pin()
+        except KgError as error:
+            print(f"kg: warning: reload keeps serving the build it had: {error}", file=sys.stderr, flush=True)
+            return
+        after = read_manifest(self.current)
+        if before is None or after is None or before.inputs != after.inputs:
+            os.environ.pop(WARNING_VARIABLE, None)
+        while len(self.folders) > 2:
+            shutil.rmtree(self.folders.pop(0), ignore_errors=True)
+        os.environ[_BUILD_VARIABLE] = str(self.current)
+        print(f"kg: reloading on {self.current.name}: HTTP processes are replaced one by one", flush=True)
+
+    def remove(self) -> None:
+        """Remove every pinned build: in the process that made them only (a forked child never does)."""
+        if os.getpid() != self.owner:
+            return
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.folders.clear()
+
+
+#: How the master tells the HTTP processes which pinned build to serve (they inherit its environment).
+_BUILD_VARIABLE = "KG_SERVE_BUILD"
+
+
+def create_front():
+    """The front of one HTTP process (granian calls this in each, after the fork).
+
+    The build comes from ``KG_SERVE_BUILD`` (empty for a backend), the settings from ``KG_SERVER_*``.
+    """
+    import server.app
+    import server.front
+
+    build = os.environ.get(_BUILD_VARIABLE) or None
+    return server.front.Front(server.app.create_app(Path(build) if build else None))
 
 
 def serve(
     build_dir: Path | None, *, host: str = "127.0.0.1", port: int = 8000, config: Mapping[str, Any] | None = None
 ) -> int:
-    """Serve the build in ``build_dir`` at http://host:port/ until interrupted; the exit status.
+    """Serve the build in ``build_dir`` at http://host:port/ until stopped; the exit status.
 
     With the ``BACKEND`` setting, serve that remote SPARQL endpoint instead; ``build_dir`` is not
     read. A backend that does not answer at start-up gets a warning, not a refusal to start: it
@@ -96,6 +150,10 @@ def serve(
     :raises KgError: when nothing can listen at host:port, for a bad backend URL, extra graphs beside a
         backend, or an extra graph that cannot be read.
     """
+    import server.app
+    from server.remote import Backend
+    from server.worker import served_manifest
+
     settings = load_settings(config)
     backend = server.app.backend_url(settings)
     if backend is None:
@@ -104,62 +162,75 @@ def serve(
         build_dir = Path(build_dir).resolve()
         # No build, or an extra graph that cannot be read: one line now, not a worker failing to boot.
         served_manifest(build_dir, {iri: Path(file) for iri, file in settings["GRAPHS"].items()})
-    _check_address(host, port)
+    port = _check_address(host, port)
     if backend is not None:
-        build_dir = None
         problem = Backend(backend).probe()
         if problem:
             print(f"kg: warning: {problem}; queries fail until it answers", file=sys.stderr, flush=True)
         print(f"kg: queries go to the SPARQL backend at {backend}", flush=True)
-    timeout = float(settings["QUERY_TIMEOUT"])
-    options = {
-        "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
-        "workers": settings["HTTP_WORKERS"],
-        "worker_class": "server.run.EndpointWorker",
-        "threads": settings["THREADS"],
-        # Gunicorn's own watchdog, for a worker whose main loop hangs; queries have their own limit.
-        "timeout": max(30, int(timeout * 3)),
-        "graceful_timeout": int(timeout) + 2,
-        "keepalive": 5,
-        "limit_request_line": _LIMIT_REQUEST_LINE,
-        "limit_request_field_size": _LIMIT_REQUEST_FIELD_SIZE,
-        "limit_request_fields": _LIMIT_REQUEST_FIELDS,
-        "accesslog": None,  # server.sparql logs one line per query
-        "errorlog": "-",
-        "loglevel": "warning",
-        "control_socket_disable": True,
-        "proc_name": "kg-serve",
-        "when_ready": _print_urls,
-    }
-    pinned = Path(tempfile.mkdtemp(prefix="kg-serve-")) if build_dir is not None else None
+    # The HTTP processes read their settings as kg serve's own: from the environment.
+    for name, value in (config or {}).items():
+        os.environ[f"{ENV_PREFIX}_{name}"] = json.dumps(value)
+    pins = _Pins(build_dir) if backend is None else None
+    os.environ[_BUILD_VARIABLE] = str(pins.current) if pins else ""
+    granian = _granian(host, port, settings)
+    granian.on_startup(lambda: _print_urls(host, port))
+    if pins is not None:
+        granian.on_reload(pins.reload)
     try:
-        if pinned is not None:  # every worker, restarts included, serves the build as it was at start
-            build_dir = pin_build(build_dir, pinned)
-        _Server(build_dir, dict(config or {}), options).run()
-    except SystemExit as stop:  # gunicorn ends its arbiter with sys.exit
+        granian.serve()
+    except SystemExit as stop:  # granian ends with sys.exit when an HTTP process crash-loops
         return stop.code if isinstance(stop.code, int) else 1
     finally:
-        if pinned is not None:
-            shutil.rmtree(pinned, ignore_errors=True)
+        if pins is not None:
+            pins.remove()
     return 0
 
 
-def _check_address(host: str, port: int) -> None:
-    """Fail in one line now, rather than after gunicorn's five retries and its log lines.
+def _granian(host: str, port: int, settings: Mapping[str, Any]) -> Server:
+    timeout = settings["QUERY_TIMEOUT"]
+    return Server(
+        "server.run:create_front",
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        factory=True,
+        workers=settings["HTTP_WORKERS"],
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(settings["HEADER_TIMEOUT"] * 1000),
+            keep_alive=True,
+            max_buffer_size=_HEADER_BUFFER,
+        ),
+        backpressure=_BACKPRESSURE,
+        respawn_failed_workers=True,
+        respawn_interval=_RELOAD_OVERLAP,
+        # An HTTP process asked to stop finishes its requests (a query takes QUERY_TIMEOUT at most).
+        workers_kill_timeout=int(timeout) + 5,
+        log_level=LogLevels.warning,
+        log_dictconfig=_GRANIAN_LOGGING,
+        log_access=False,  # server.sparql logs one line per query
+        websockets=False,
+    )
+
+
+def _check_address(host: str, port: int) -> int:
+    """The port to listen on (a free one for 0), after checking that something can listen there.
 
     :raises KgError: when nothing can listen there (port taken, no such address, no permission).
     """
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
             probe.bind((host, port))
+            return probe.getsockname()[1]
+    except OverflowError:
+        raise KgError(f"cannot listen on port {port}: a port is a number from 0 to 65535") from None
     except OSError as error:
         raise KgError(f"cannot listen on {host}:{port}: {error.strerror}; choose another --host or --port") from None
 
 
-def _print_urls(arbiter) -> None:
-    for listener in arbiter.LISTENERS:
-        host, port = listener.sock.getsockname()[:2]
-        base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-        print(f"kg: SPARQL endpoint at {base}/sparql", flush=True)
-        print(f"kg: query page at {base}/", flush=True)
+def _print_urls(host: str, port: int) -> None:
+    base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    print(f"kg: SPARQL endpoint at {base}/sparql", flush=True)
+    print(f"kg: query page at {base}/query", flush=True)
+    print(f"kg: the story at {base}/", flush=True)

@@ -1,7 +1,9 @@
-"""The endpoint's routes: ``/sparql`` (queries and the service description) and ``/health``.
+"""The endpoint's route: ``/sparql`` (queries and the service description); ``/health`` is the front's.
 
 Each request to /sparql is logged on one line (time, status, duration, rows, a hash of the query),
 never with the query itself: it may be long, and it is the client's business.
+A long answer comes from its worker in a temporary file (``server.executor.Answer.spool``) and
+goes out as a ``FileBody``, gzipped into another file when the client asks: never whole in memory.
 """
 
 from __future__ import annotations
@@ -12,17 +14,18 @@ import time
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, has_request_context, request
 
 from kg.dataset import Manifest
 from kg.errors import UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES
-from kg.querytext import is_deterministic
+from server.bodies import FileBody, gzipped
 from server.cache import ResultCache
 from server.description import PREFIXES, describe_service
 from server.executor import Answer, Executor
+from server.frames import QueryRequest
+from server.headers import content_type
 from server.protocol import choose_formats, parse_request
-from server.worker import QueryRequest
 
 bp = Blueprint("sparql", __name__)
 access_log = logging.getLogger("server.access")
@@ -40,15 +43,23 @@ class Endpoint:
     #: because nothing here knows when the answers change (a remote backend).
     etag_seed: str | None
 
-    def answer(self, query: QueryRequest, *, cacheable: bool) -> tuple[Answer, str]:
-        """The answer, from the cache when it may be and is there; and 'hit', 'miss' or 'off'."""
+    def answer(self, query: QueryRequest, *, cacheable: bool, client: str | None = None) -> tuple[Answer, str]:
+        """The answer, from the cache when it may be and is there; and 'hit', 'miss' or 'off'.
+
+        :param cacheable: the answer is the same each time (no NOW(), RAND() ...).
+        :param client: who asks, for the workers' turns: by default the remote address of the request
+            being served (a page's queries are its visitor's).
+        """
+        if client is None:
+            client = (request.remote_addr if has_request_context() else None) or "-"
         if self.cache is None or not cacheable:
-            return self.executor.run(query), "off"
-        answer = self.cache.get(query)
+            return self.executor.run(query, client=client, shared=cacheable), "off"
+        key = query.digest()
+        answer = self.cache.get(key)
         if answer is not None:
             return answer, "hit"
-        answer = self.executor.run(query)
-        self.cache.put(query, answer)
+        answer = self.executor.run(query, client=client, shared=True, key=key)
+        self.cache.put(key, answer)
         return answer, "miss"
 
 
@@ -97,18 +108,20 @@ def query() -> Response:
     parsed = parse_request(request, max_query_length=current_app.config["MAX_QUERY_LENGTH"])
     if parsed is None:
         return _service_description()
-    g.query_hash = hashlib.sha256(parsed.query.encode()).hexdigest()[:12]
+    query = parsed.request
+    g.query_hash = hashlib.sha256(query.query.encode()).hexdigest()[:12]
     endpoint = _endpoint()
-    deterministic = is_deterministic(parsed.query)
+    deterministic = parsed.text.is_deterministic
     etag = None
     if endpoint.etag_seed and request.method in ("GET", "HEAD") and deterministic:
         # The URL fixes the query and dataset; Accept or format= fix the syntax of each kind of result.
-        etag = f"{endpoint.etag_seed}-{parsed.results_format}-{parsed.graph_format}"
+        etag = f"{endpoint.etag_seed}-{query.results_format}-{query.graph_format}"
         if request.if_none_match.contains_weak(etag):
             return _not_modified(etag)
-    answer, g.cache = endpoint.answer(parsed, cacheable=deterministic)
+    answer, g.cache = endpoint.answer(query, cacheable=deterministic)
     registry = RDF_SYNTAXES if answer.kind == "graph" else RESULTS_SYNTAXES
-    response = Response(answer.body, content_type=_content_type(registry[answer.format].media_type))
+    body_type = content_type(registry[answer.format].media_type)
+    response = _from_file(answer, body_type) if answer.spool else Response(answer.body, content_type=body_type)
     response.headers["X-Result-Rows"] = str(answer.rows)
     response.headers["X-Result-Truncated"] = "true" if answer.truncated else "false"
     response.vary.add("Accept")
@@ -117,15 +130,23 @@ def query() -> Response:
     return response
 
 
+def _from_file(answer: Answer, body_type: str) -> Response:
+    """A long answer, sent from its file; gzipped into another file for a client that accepts gzip."""
+    file = answer.spool
+    headers = {"Vary": "Accept-Encoding"}
+    if request.accept_encodings["gzip"]:
+        file = gzipped(file)
+        headers["Content-Encoding"] = "gzip"
+    body = FileBody(file)
+    headers["Content-Length"] = str(body.length)
+    return Response(body, content_type=body_type, headers=headers, direct_passthrough=True)
+
+
 def _not_modified(etag: str) -> Response:
     response = Response(status=304)
     response.set_etag(etag, weak=True)
     response.vary.add("Accept")
     return response
-
-
-def _content_type(media_type: str) -> str:
-    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
 
 
 def _service_description() -> Response:
@@ -137,14 +158,6 @@ def _service_description() -> Response:
     endpoint = _endpoint()
     triples = describe_service(request.base_url, endpoint.manifest, current_app.config)
     body = ox.serialize(triples, format=syntax.oxigraph, prefixes=PREFIXES)
-    response = Response(body, content_type=_content_type(syntax.media_type))
+    response = Response(body, content_type=content_type(syntax.media_type))
     response.vary.add("Accept")
     return response
-
-
-@bp.route("/health")
-def health() -> tuple[Response, int]:
-    """200 once a query worker is ready; 503 while none is (starting, or all replaced at once)."""
-    workers = _endpoint().executor.status()
-    ready = workers["idle"] + workers["busy"] > 0
-    return jsonify(status="ok" if ready else "starting", workers=workers), 200 if ready else 503

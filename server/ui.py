@@ -51,13 +51,10 @@ def index() -> str:
         "results": [[name, s.extension] for name, s in RESULTS_SYNTAXES.items()],
         "graph": [[name, s.extension] for name, s in GRAPH_SYNTAXES.items()],
     }
-    examples = [asdict(e) for e in current_app.extensions["kg.examples"]]
-    prefixes = PREFIX_IRIS
-    remote = current_app.extensions["kg.remote"]
     return render_template(
         "query.html",
-        examples=examples,
+        examples=[asdict(e) for e in current_app.extensions["kg.examples"]],
         formats=formats,
-        prefixes=prefixes,
-        remote=remote,
+        prefixes=PREFIX_IRIS,
+        remote=current_app.extensions["kg.remote"],
     )

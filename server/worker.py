@@ -15,85 +15,46 @@ no core file is written, and each query gets a CPU-time limit that ends the proc
 supervisor is gone. A backend worker must open a connection per query, so it keeps a few file
 descriptors, and shuts them off only while it checks a query (``server.remote``).
 
-Messages are frames: two big-endian lengths, a JSON header, then raw bytes (the results).
+A worker dies with the HTTP process that started it, killed by the kernel (``PR_SET_PDEATHSIG``),
+so that a query keeps no CPU busy once nobody waits for its answer, however that process ended.
+
+Messages are the typed frames of ``server.frames``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import ctypes
 import errno
 import json
 import os
 import resource
-import struct
+import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import partial
-from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 
 from kg.dataset import GraphInfo, Manifest, load_store, read_manifest
 from kg.errors import KgError, NotBuiltError, UnsupportedFormat
-from kg.formats import (
-    GRAPH_SYNTAXES,
-    RDF_SYNTAXES,
-    RESULTS_SYNTAXES,
-    RdfSyntax,
-    ResultsSyntax,
-    rdf_syntax_from_extension,
-)
-from kg.namespaces import PREFIX_IRIS
-from kg.query import QueryResult, result_kind, run_query
+from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES, rdf_syntax_from_extension
+from kg.query import result_kind, run_query
+from server.answers import write_answer
 from server.errors import OutsideDatasetError, QueryAbortedError, QueryFailedError
+from server.frames import Answered, Failed, Job, QueryRequest, Ready, encode, read_header
 
-#: Lengths of the JSON header and of the body that follow.
-_FRAME = struct.Struct("!II")
 #: Headroom above the time limit before the kernel's CPU limit ends a worker on its own.
 _CPU_GRACE = 2
-#: Prefix IRIs for Turtle and RDF/XML output, as ``kg query`` writes them.
 #: File descriptors a backend worker may hold: its pipes and stderr, a connection, name resolution.
 _BACKEND_FILES = 64
-
-
-@dataclass(frozen=True)
-class QueryRequest:
-    """One query, as a worker needs it. Field names follow ``kg.query.run_query``."""
-
-    query: str
-    default_graph_uris: tuple[str, ...] = ()
-    named_graph_uris: tuple[str, ...] = ()
-    #: False: the default graph holds the ontology and the asserted triples only.
-    infer: bool = True
-    #: The negotiated syntax for SELECT / ASK results, or None when the client accepts none.
-    results_format: str | None = "json"
-    #: The negotiated syntax for CONSTRUCT / DESCRIBE results, or None when the client accepts none.
-    graph_format: str | None = "turtle"
-    #: Relative IRIs in the query resolve against this: the endpoint's URL, as the protocol suggests.
-    base_iri: str | None = None
-
-
-def encode(header: Mapping[str, Any], body: bytes = b"") -> bytes:
-    """One frame: lengths, JSON header, body.
-
-    >>> import io
-    >>> read_frame(io.BytesIO(encode({"rows": 2}, b"ab")).read)
-    ({'rows': 2}, b'ab')
-    """
-    data = json.dumps(header).encode()
-    return _FRAME.pack(len(data), len(body)) + data + body
-
-
-def read_frame(read_exact: Callable[[int], bytes]) -> tuple[dict[str, Any], bytes]:
-    """Read one frame with ``read_exact(n)``, which returns n bytes or raises EOFError."""
-    header_length, body_length = _FRAME.unpack(read_exact(_FRAME.size))
-    header = json.loads(read_exact(header_length))
-    return header, read_exact(body_length) if body_length else b""
+#: The environment variable naming the process that started the worker, which it must not outlive.
+PARENT_VARIABLE = "KG_WORKER_PARENT"
+#: ``prctl`` option: the signal this process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
 
 
 def served_manifest(build_dir: Path, graphs: Mapping[str, Path]) -> Manifest:
@@ -148,142 +109,51 @@ def load_dataset(build_dir: Path, graphs: Mapping[str, Path]) -> tuple[Manifest,
     return manifest, store
 
 
-#: Runs one query request and returns the reply header and the serialised results.
-Evaluate = Callable[[Mapping[str, Any]], tuple[dict[str, Any], bytes]]
+#: Runs one job; returns the reply and the serialised results.
+Evaluate = Callable[[Job], tuple[Answered, bytes]]
 
 
-def answer(store: ox.Store, manifest: Manifest | None, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """Run one query request on ``store``; return the reply header and the serialised results.
+def answer(store: ox.Store, manifest: Manifest | None, job: Job) -> tuple[Answered | Failed, bytes]:
+    """Run one job on ``store``: the reply and the serialised results.
 
-    ``request`` holds the fields of a ``QueryRequest`` and ``row_limit``.
-    Errors the user can fix come back as ``{"error": class name, "message": ...}``.
+    Errors the user can fix come back as ``Failed``, with the error's class name and one-line message.
     """
-    return respond(partial(_evaluate, store, manifest), request)
+    return respond(partial(_evaluate, store, manifest), job)
 
 
-def _evaluate(store: ox.Store, manifest: Manifest | None, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+def _evaluate(store: ox.Store, manifest: Manifest | None, job: Job) -> tuple[Answered, bytes]:
+    request = job.request
     result = run_query(
         store,
         manifest,
-        request["query"],
-        infer=request["infer"],
-        default_graph_uris=request["default_graph_uris"],
-        named_graph_uris=request["named_graph_uris"],
-        base_iri=request.get("base_iri"),
+        request.query,
+        infer=request.infer,
+        default_graph_uris=request.default_graph_uris,
+        named_graph_uris=request.named_graph_uris,
+        base_iri=request.base_iri,
     )
-    return write_capped(result_kind(result), result, request)
+    return write_answer(result_kind(result), result, request, row_limit=job.row_limit, byte_limit=job.byte_limit)
 
 
-def respond(evaluate: Evaluate, request: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """``evaluate(request)``, with every error turned into a reply: the class name and a one-line message.
+def respond(evaluate: Evaluate, job: Job) -> tuple[Answered | Failed, bytes]:
+    """``evaluate(job)``, with every error turned into a ``Failed`` reply: the class name and a one-line message.
 
     A bug in ``evaluate`` must not kill the worker: it answers ``internal`` (500) and logs the traceback.
     """
     try:
-        return evaluate(request)
+        return evaluate(job)
     except KgError as error:
-        return {"error": type(error).__name__, "message": str(error)}, b""
+        return Failed(type(error).__name__, str(error)), b""
     except MemoryError:
-        return {"error": QueryAbortedError.__name__, "message": "the query needed more memory than the limit"}, b""
+        return Failed(QueryAbortedError.__name__, "the query needed more memory than the limit"), b""
     except OSError as error:
         if error.errno == errno.EMFILE or f"os error {errno.EMFILE}" in str(error):  # Oxigraph's errors carry no errno
             message = "the query tried to open a file or a connection; only the dataset can be queried"
-            return {"error": OutsideDatasetError.__name__, "message": message}, b""
-        return {"error": QueryFailedError.__name__, "message": f"the query could not be evaluated: {error}"}, b""
+            return Failed(OutsideDatasetError.__name__, message), b""
+        return Failed(QueryFailedError.__name__, f"the query could not be evaluated: {error}"), b""
     except Exception:  # noqa: BLE001 - a bug must not kill the worker; the log gets the traceback, never the client
         traceback.print_exc(file=sys.stderr)
-        return {"error": "internal", "message": "a query worker failed; its log has the traceback"}, b""
-
-
-def output_syntax(kind: str, request: Mapping[str, Any]) -> RdfSyntax | ResultsSyntax:
-    """The negotiated syntax for a result of ``kind`` ('solutions', 'boolean' or 'graph').
-
-    :raises UnsupportedFormat: when the client accepts no syntax for that kind of result.
-    """
-    if kind == "graph":
-        syntax = RDF_SYNTAXES.get(request["graph_format"] or "")
-        if syntax is None:
-            raise UnsupportedFormat(_not_acceptable("CONSTRUCT and DESCRIBE results", list(GRAPH_SYNTAXES)))
-        return syntax
-    syntax = RESULTS_SYNTAXES.get(request["results_format"] or "")
-    if syntax is None:
-        raise UnsupportedFormat(_not_acceptable("SELECT and ASK results", list(RESULTS_SYNTAXES)))
-    return syntax
-
-
-def write_capped(
-    kind: str, result: QueryResult | Iterable[ox.Triple], request: Mapping[str, Any]
-) -> tuple[dict[str, Any], bytes]:
-    """Write at most ``row_limit`` rows (or triples) in the negotiated format; the reply header flags what was cut.
-
-    :param kind: 'solutions', 'boolean' or 'graph'.
-    :param result: live results: Oxigraph's own, or parsed from a backend's answer as it arrives; a
-        graph may be any iterable of triples. Reading stops after ``row_limit`` + 1 rows.
-    :raises UnsupportedFormat: when the client accepts no syntax for this kind of result.
-    """
-    syntax = output_syntax(kind, request)
-    limit = request["row_limit"]
-    if kind == "graph":
-        triples = list(islice(result, limit + 1))
-        truncated = len(triples) > limit
-        body = ox.serialize(triples[:limit], format=syntax.oxigraph, prefixes=PREFIX_IRIS)
-        rows = min(len(triples), limit)
-    elif kind == "boolean":
-        body, rows, truncated = result.serialize(format=syntax.oxigraph), 1, False
-    else:
-        body, rows, truncated = _capped_solutions(result, syntax.oxigraph, limit)
-    return {"kind": kind, "format": syntax.name, "rows": rows, "truncated": truncated}, body
-
-
-def _not_acceptable(what: str, names: list[str]) -> str:
-    return f"{what} can be sent as {', '.join(names)}; the request accepts none of them"
-
-
-class _LineCap:
-    """A binary sink that keeps the first ``lines`` lines and stops the writer after them."""
-
-    class FullError(Exception):
-        """Raised inside the serialiser to stop it."""
-
-    def __init__(self, lines: int) -> None:
-        self.lines = lines
-        self.chunks: list[bytes] = []
-        self.seen = 0
-        self.full = False
-
-    def write(self, data: bytes) -> int:
-        self.chunks.append(bytes(data))
-        self.seen += data.count(b"\n")
-        if self.seen > self.lines:
-            self.full = True
-            raise self.FullError
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def text(self) -> bytes:
-        data = b"".join(self.chunks)
-        if self.full:
-            data = b"".join(line for line in data.splitlines(keepends=True)[: self.lines])
-        return data
-
-
-def _capped_solutions(result: ox.QuerySolutions, target: ox.QueryResultsFormat, limit: int) -> tuple[bytes, int, bool]:
-    """SELECT results cut to ``limit`` rows, written by Oxigraph's own serialisers.
-
-    Oxigraph cannot write a list of solutions, only a live result. So the result is written as
-    TSV, one row per line with every term in lossless N-Triples form, into a sink that stops
-    after ``limit`` rows; that TSV is read back and written in the target format.
-    """
-    sink = _LineCap(limit + 1)  # the header line, then the rows
-    with contextlib.suppress(_LineCap.FullError):
-        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
-    tsv = sink.text()
-    rows = tsv.count(b"\n") - 1
-    if target == ox.QueryResultsFormat.TSV:
-        return tsv, rows, sink.full
-    return ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=target), rows, sink.full
+        return Failed("internal", "a query worker failed; its log has the traceback"), b""
 
 
 def _warm_up(store: ox.Store, manifest: Manifest | None) -> None:
@@ -292,7 +162,7 @@ def _warm_up(store: ox.Store, manifest: Manifest | None) -> None:
         for results_format in RESULTS_SYNTAXES:
             for graph_format in list(GRAPH_SYNTAXES):
                 request = QueryRequest(query, results_format=results_format, graph_format=graph_format)
-                answer(store, manifest, {**asdict(request), "row_limit": 1})
+                answer(store, manifest, Job(request, row_limit=1, byte_limit=1 << 20, time_limit=1.0))
 
 
 def _shut_in(memory_limit_mb: int, files: int = 3) -> None:
@@ -311,6 +181,19 @@ def _limit_cpu(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when the process that started it ends (Linux's PR_SET_PDEATHSIG).
+
+    The parent is named by ``PARENT_VARIABLE``: should it have ended before the signal was set,
+    this process now has another parent, and ends at once.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if str(os.getppid()) != os.environ.get(PARENT_VARIABLE, str(os.getppid())):
+        os._exit(1)
+
+
 def _read_exact(stream) -> Callable[[int], bytes]:
     def read_exact(n: int) -> bytes:
         data = stream.read(n)
@@ -319,6 +202,24 @@ def _read_exact(stream) -> Callable[[int], bytes]:
         return data
 
     return read_exact
+
+
+def worker_command(build_dir: Path, graphs: Mapping[str, Path], memory_limit_mb: int) -> list[str]:
+    """The command line of a worker serving ``build_dir`` plus the extra graphs from its own store."""
+    extra = json.dumps({iri: str(path) for iri, path in graphs.items()})
+    return [
+        sys.executable,
+        "-m",
+        "server.worker",
+        str(build_dir),
+        f"--memory-limit={memory_limit_mb}",
+        f"--graphs={extra}",
+    ]
+
+
+def backend_worker_command(backend: str, memory_limit_mb: int) -> list[str]:
+    """The command line of a worker forwarding each query to the SPARQL endpoint at URL ``backend``."""
+    return [sys.executable, "-m", "server.worker", f"--backend={backend}", f"--memory-limit={memory_limit_mb}"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -330,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.build_dir is None) == (args.backend is None):
         parser.error("give either a build folder or --backend")
+    _die_with_parent()
     if args.backend:
         from server.remote import Backend  # a backend worker only: http.client, ssl
 
@@ -345,17 +247,19 @@ def main(argv: list[str] | None = None) -> int:
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames
     _shut_in(args.memory_limit, files)
-    replies.write(encode({"ready": True}))
+    replies.write(encode(Ready()))
     replies.flush()
     read_exact = _read_exact(requests)
     while True:
         try:
-            request, _ = read_frame(read_exact)
+            job, _ = read_header(read_exact)
         except EOFError:  # the supervisor closed the pipe or died
             return 0
-        _limit_cpu(request["time_limit"])
-        header, body = respond(evaluate, request)
-        replies.write(encode(header, body))
+        if not isinstance(job, Job):
+            raise ValueError(f"a worker expects Job frames, not {type(job).__name__}")
+        _limit_cpu(job.time_limit)
+        reply, body = respond(evaluate, job)
+        replies.write(encode(reply, body))
         replies.flush()
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the project's builds, each made once per test run into temporary folders.
+"""Shared fixtures: the project's builds, each made once per test run into temporary folders; a local listener.
 
 Two builds matter. The *story* is the whole project, every article: the general tests (evidence
 matches, shapes hold, exports round-trip, every inference has a proof, the endpoint answers) run
@@ -13,16 +13,23 @@ runs the general tests on a copy of this one with the fictional fixture article 
 
 from __future__ import annotations
 
+import http.server
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+# The helpers' assertions say what they compared, as the tests' own do (before their first import).
+pytest.register_assert_rewrite("serverutil", "browser", "tools", "owlapi")
+
+from serverutil import local_http_server
+
 from kg.build import build
 from kg.dataset import load_store
-from kg.project import ARTICLES_ENV, Project
+from kg.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -100,11 +107,6 @@ def store(article_build):
     return article_build(REFERENCE)[1:]
 
 
-def kg_env(project: Project | None) -> dict[str, str]:
-    """What a ``kg`` subprocess needs to build ``project`` as the tests do: its articles, if it has a selection."""
-    return {ARTICLES_ENV: ",".join(project.articles)} if project is not None and project.articles else {}
-
-
 def reference_golden() -> dict:
     """The reference article's golden figures (``tests/articles/<article>/golden.yaml``)."""
     return yaml.safe_load((ARTICLES / REFERENCE / "golden.yaml").read_text(encoding="utf-8"))
@@ -138,3 +140,26 @@ def fixture_project(tmp_path):
         return Project.at(root)
 
     return make
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that answers 200 and records the path of every request it gets: (its URL, the paths).
+
+    For the tests that no request leaves kg (SERVICE, FROM, a file or a connection opened by a query).
+    """
+    received: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            received.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    with local_http_server(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_port}/", received

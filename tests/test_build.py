@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
-from kg.build import build
+from kg.build import build, recover
 from kg.dataset import read_manifest
 from kg.project import Project
 
@@ -78,3 +84,74 @@ def test_a_pinned_build_stays_as_it_was_when_the_build_is_swapped(fixture_projec
     assert second.manifest.inputs != first.manifest.inputs
     assert files(pinned) == before
     assert read_manifest(pinned) == first.manifest
+
+
+def kg_command(project, *args):
+    return [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir), *args]
+
+
+def test_a_build_killed_while_writing_leaves_nothing_the_next_build_does_not_clean(fixture_project):
+    """SIGKILL while the new build is being written: its temporary folder stays, until the next build removes it."""
+    project = fixture_project()
+    assert subprocess.run(kg_command(project, "build"), capture_output=True, timeout=120).returncode == 0
+    first = files(project.build_dir)
+    for _attempt in range(5):
+        child = subprocess.Popen(
+            kg_command(project, "build", "--force"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while child.poll() is None and time.monotonic() < deadline:
+            if list(project.build_dir.parent.glob(".build-*")):
+                child.kill()
+                break
+            time.sleep(0.002)
+        child.wait()
+        if child.returncode == -signal.SIGKILL:
+            break
+    else:
+        pytest.skip("the build was never caught writing its temporary folder")
+    assert list(project.build_dir.parent.glob(".build-*"))  # what SIGKILL left
+    assert files(project.build_dir) == first  # the previous build untouched
+    again = subprocess.run(kg_command(project, "build"), capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert not list(project.build_dir.parent.glob(".build-*"))
+    assert files(project.build_dir) == first
+
+
+def test_a_build_stopped_between_its_two_renames_is_rolled_back_by_the_next_command(fixture_project):
+    """Ctrl-C after the old build was renamed aside and before the new one took its place: only build.old is left."""
+    project = fixture_project()
+    build(project)
+    first = files(project.build_dir)
+    project.build_dir.rename(project.build_dir.with_name("build.old"))
+    (project.build_dir.parent / ".build-k2j4x9").mkdir()  # the new build, half written
+    (project.build_dir.parent / ".build-k2j4x9" / "dataset.nq").write_text("<a:b> <a:b> ")
+    query = "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }"
+    result = subprocess.run(
+        kg_command(project, "query", "--format", "csv", query), capture_output=True, text=True, timeout=120
+    )
+    assert (result.returncode, result.stdout) == (0, "who\nIlse Varga\n"), result.stderr
+    assert files(project.build_dir) == first
+    assert sorted(p.name for p in project.build_dir.parent.iterdir() if p.name.startswith(".build")) == [".build.lock"]
+    assert not project.build_dir.with_name("build.old").exists()
+
+
+def test_a_previous_build_left_beside_the_build_is_removed(fixture_project):
+    project = fixture_project()
+    build(project)
+    shutil.copytree(project.build_dir, project.build_dir.with_name("build.old"))
+    assert recover(project.build_dir) == ["removed build.old, left by an interrupted build"]
+    assert not project.build_dir.with_name("build.old").exists() and read_manifest(project.build_dir) is not None
+
+
+def test_what_a_killed_build_left_in_the_cache_is_removed_by_the_next(fixture_project):
+    """A graph or closure being written into the cache when the build was killed: the next build removes it."""
+    project = fixture_project()
+    build(project)
+    kept = files(project.cache_dir)
+    (project.cache_dir / ".staging-k2j4x9").mkdir()  # a graph, half written
+    (project.cache_dir / ".staging-k2j4x9" / "graph.nt").write_text("<a:b> <a:b> ")
+    (project.cache_dir / ".staging-q8w1.ttl").write_text("@prefix")
+    (project.cache_dir / "closure-0123456789abcdef.partial").write_bytes(b"\x80")
+    assert build(project).reused
+    assert files(project.cache_dir) == kept

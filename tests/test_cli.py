@@ -161,3 +161,152 @@ def test_construct_prints_turtle_with_the_project_prefixes(harbour):
         "<https://w3id.org/newskg/id/harbour-summit> <https://w3id.org/newskg/ontology#hostedBy>"
         " <https://w3id.org/newskg/id/ilse-varga> .\n"
     )
+
+
+# --- bad arguments, help, and no traceback ------------------------------------------------------
+
+#: For every command, arguments it must refuse: exit code 2, one line on stderr naming the command,
+#: no traceback, nothing written (not even a build: the project of these tests was never built).
+BAD_ARGUMENTS = [
+    [],
+    ["--bogus"],
+    ["bild"],
+    ["build", "--forse"],
+    ["build", "extra"],
+    ["coverage", "--format", "yaml"],
+    ["coverage", "extra"],
+    ["validate", "--all"],
+    ["validate", "extra"],
+    ["query"],
+    ["query", "--format", "yaml", "ASK {}"],
+    ["query", "--formt", "csv", "ASK {}"],
+    ["query", "@{tmp}/no-such-file.rq"],
+    ["query", "SELECT * { SERVICE <{listener}> { ?s ?p ?o } }"],
+    ["query", "PREFIX ex: <http://example.org/> INSERT DATA { ex:a ex:b ex:c }"],
+    ["explain", "id:a"],
+    ["explain", "--format", "yaml", "id:a", "a", "nkg:Agent"],
+    ["explain", "<not an IRI", "a", "nkg:Agent"],
+    ["export"],
+    ["export", "-o", "/"],
+    ["export", "-o", "{tmp}/a-file.txt/x.trig"],
+    ["export", "-o", "{tmp}/graph.xyz"],
+    ["export", "--graph", "some", "-o", "{tmp}/x.ttl"],
+    ["export", "--format", "n3", "-o", "{tmp}/x.ttl"],
+    ["export", "--outptu", "{tmp}/x.ttl"],
+    ["publish"],
+    ["publish", "--to", "ftp://example.org/store"],
+    ["publish", "--to", "http://127.0.0.1:9/store", "--retries", "many"],
+    ["serve", "--port", "99999"],
+    ["serve", "--port", "-1"],
+    ["serve", "--port", "http"],
+    ["serve", "--graph", "no-equals-sign"],
+    ["serve", "--host"],
+    ["serve", "--backend", "file:///etc/passwd"],
+    ["serve", "--bakend", "http://127.0.0.1:9/sparql"],
+    ["schema", "extra"],
+    ["new-article"],
+    ["new-article", "2031-04-03-follow-up", "--date", "2031-04-03"],
+    ["new-article", "2031-04-03-follow-up", "--txt", "{tmp}/a-file.txt", "--date", "2031-04-03"],
+    ["new-article", "Follow Up", "--text", "{tmp}/a-file.txt", "--date", "2031-04-03"],
+    ["new-article", "2031-04-03-follow-up", "--text", "{tmp}/a-file.txt", "--date", "3 April"],
+    ["new-article", "2031-04-03-follow-up", "--text", "{tmp}/no-such-file.txt", "--date", "2031-04-03"],
+    ["new-article", "2031-04-02-harbour-summit", "--text", "{tmp}/a-file.txt", "--date", "2031-04-02"],
+]
+
+
+def files(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_every_command_refuses_bad_arguments_in_one_line_with_exit_code_2_and_writes_nothing(
+    fixture_project, tmp_path, listener
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    project = fixture_project()
+    (tmp_path / "a-file.txt").write_text("a file, not a folder\n")
+    url, received = listener
+    before = files(tmp_path)
+
+    def run(arguments):
+        filled = [a.replace("{tmp}", str(tmp_path)).replace("{listener}", url) for a in arguments]
+        command = [sys.executable, "-m", "kg", "--project", str(project.root), *filled]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, BAD_ARGUMENTS))
+    for arguments, result in zip(BAD_ARGUMENTS, results, strict=True):
+        assert result.returncode == 2, (arguments, result.stderr)
+        assert result.stdout == "", arguments
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("kg"), (arguments, result.stderr)
+        assert "error:" in result.stderr and "Traceback" not in result.stderr, (arguments, result.stderr)
+    assert files(tmp_path) == before
+    assert not project.build_dir.exists()
+    assert received == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["query", "--formt", "csv", "ASK {}"], "did you mean '--format'? (see kg query --help)"),
+        (["bild"], "did you mean 'build'?"),
+        (
+            ["export", "--grph", "all", "-o", "x.nt"],
+            "kg export: error: unrecognized arguments: --grph all; did you mean '--graph'?",
+        ),
+        (["serve", "--prot", "8080"], "did you mean '--port'?"),
+        (["new-artcle"], "did you mean 'new-article'?"),
+    ],
+)
+def test_a_misspelled_command_or_option_gets_a_suggestion(tmp_path, arguments, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", *arguments], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["build", "coverage", "schema", "new-article", "validate", "query", "explain", "export", "publish", "serve"],
+)
+def test_each_commands_help_has_a_description_its_defaults_and_an_example(tmp_path, command):
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", command, "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0
+    usage, description = result.stdout.split("\n\n")[:2]
+    assert usage.startswith(f"usage: kg {command}") and len(description.split()) > 10
+    assert f"examples:\n  kg {command}" in result.stdout
+    defaults = {
+        "coverage": "(default: text)",
+        "query": "(default: table)",
+        "explain": "(default: text)",
+        "export": "(default: all)",
+        "publish": "(default: 3)",
+        "serve": "(default: 8000)",
+    }
+    assert defaults.get(command, "") in result.stdout
+
+
+def test_an_unknown_prefix_is_named(harbour):
+    result = kg(harbour, "query", "SELECT * { ?s a foo:Bar }")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "kg: error: SPARQL syntax error at 1:24: unknown prefix foo: (declare it with PREFIX foo: <...>)\n",
+    )
+
+
+def test_export_to_a_place_that_cannot_be_written_is_one_line(harbour, tmp_path):
+    assert kg(harbour, "build").returncode == 0
+    result = kg(harbour, "export", "-o", "/proc/newskg.trig")
+    assert result.returncode == 2
+    assert result.stderr.startswith("kg: error: cannot write /proc/newskg.trig: ") and "None" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_schema_into_a_place_that_cannot_be_written_is_one_line(harbour):
+    (harbour.root / "data" / "schema").write_text("a file where the schemas' folder goes\n")
+    result = kg(harbour, "schema")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "kg: error: cannot write data/schema/mapping.schema.json: File exists\n"

@@ -232,6 +232,14 @@ def test_sparqlwrapper_select(endpoint, return_format, method, only_conneg):
     assert READ_SOLUTIONS[return_format](answer) == (as_csv(expected) if return_format == CSV else expected)
 
 
+@pytest.mark.parametrize("method", list(METHODS))
+def test_sparqlwrapper_sends_text_beyond_ascii_by_every_method(endpoint, method):
+    """The query page, SPARQLWrapper and YASGUI send a query by GET and form POST: "é" and "’" must pass."""
+    query = 'SELECT ?x { BIND("é’ Zoë" AS ?x) FILTER(STRSTARTS(STR(id:zoë), "https://w3id.org/newskg/id/")) }'
+    _, answer = ask_with_sparqlwrapper(endpoint, query, JSON, method, False)
+    assert answer["results"]["bindings"] == [{"x": {"type": "literal", "value": "é’ Zoë"}}]
+
+
 @pytest.mark.parametrize(("return_format", "method", "only_conneg"), sparqlwrapper_cases("results", RESULTS_FORMATS))
 def test_sparqlwrapper_ask(endpoint, return_format, method, only_conneg):
     answers = []

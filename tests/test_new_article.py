@@ -82,3 +82,13 @@ def test_the_draft_of_the_reference_article_finds_what_its_golden_figures_say():
     assert [list(recall.entities), list(recall.registry_entities), list(recall.dates), list(recall.claims)] == [
         golden["entities"], golden["registry entities"], golden["dates"], golden["claims"]
     ]  # fmt: skip
+
+
+def test_a_folder_it_cannot_make_is_one_line_and_leaves_nothing(tmp_path):
+    project = project_without_articles(tmp_path)
+    (project.root / "data" / "2025-08-17-d").symlink_to(tmp_path / "nowhere")  # a dangling link: not "exists"
+    result = kg(project, "new-article", "2025-08-17-d", "--text", str(TEXT), "--date", "2025-08-17")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "kg: error: cannot write data/2025-08-17-d: File exists\n"
+    assert sorted(p.name for p in (project.root / "data").iterdir()) == ["2025-08-17-d", "registry.yaml"]
+    assert not (tmp_path / "nowhere").exists()

@@ -18,7 +18,6 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -26,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import ANSWERS, kg_env
+from conftest import ANSWERS
 from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
+from serverutil import kg_env, local_http_server
 from tools import require
 
 from kg.dataset import read_manifest
@@ -256,16 +256,10 @@ def _proxy_handler(proxy: Proxy, upstream: str) -> type[http.server.BaseHTTPRequ
 
 @pytest.fixture
 def proxy(oxigraph) -> Iterator[Proxy]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    front = Proxy(f"http://127.0.0.1:{server.server_address[1]}")
-    server.RequestHandlerClass = _proxy_handler(front, oxigraph)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield front
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with local_http_server(http.server.BaseHTTPRequestHandler) as server:
+        front = Proxy(f"http://127.0.0.1:{server.server_port}")
+        server.RequestHandlerClass = _proxy_handler(front, oxigraph)
+        yield front
 
 
 def test_a_transient_failure_is_tried_again_and_the_graph_gets_there(own_build, built, oxigraph, proxy):

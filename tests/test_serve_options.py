@@ -13,8 +13,7 @@ import sys
 
 import pytest
 import requests
-from conftest import kg_env
-from serverutil import TEST_SETTINGS, running_server
+from serverutil import TEST_SETTINGS, kg_env, running_server
 
 SETTINGS = {key: value for key, value in TEST_SETTINGS.items() if key != "GRAPHS"}
 GRAPH = "http://example.org/extra?v=1"
@@ -142,3 +141,35 @@ def test_a_bad_setting_is_one_line_and_exit_code_2(project, built, variable, val
     )
     assert result.returncode == 2
     assert result.stderr == f"kg: error: {message}\n"
+
+
+def test_inputs_that_do_not_build_leave_the_last_good_build_served_with_a_loud_warning(fixture_project, tmp_path):
+    project = fixture_project()
+    with running_server(project, tmp_path / "first.log", SETTINGS):
+        pass  # built and served once: the last good build
+    mapping = project.root / "data" / "2031-04-02-harbour-summit" / "mapping.yaml"
+    mapping.write_text(mapping.read_text().replace("    a: Newspaper", "    a: Newspapr"))
+    with running_server(project, tmp_path / "server.log", SETTINGS) as server:
+        query = "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }"
+        rows = requests.get(server.sparql, params={"query": query}, timeout=10).json()["results"]["bindings"]
+        assert [row["who"]["value"] for row in rows] == ["Ilse Varga"]
+        warnings = [line for line in server.log_text().splitlines() if line.startswith("kg: WARNING: ")]
+        assert warnings[0] == "kg: WARNING: the inputs do not build; serving the last good build instead"
+        assert warnings[1] == (
+            "kg: WARNING: why: data/2031-04-02-harbour-summit/mapping.yaml:49: entity 'daily-beacon':"
+            " unknown class 'Newspapr'"
+        )
+        health = requests.get(server.url + "health", timeout=10).json()
+        assert health["status"] == "ok" and "unknown class 'Newspapr'" in health["warning"]
+
+
+def test_inputs_that_do_not_build_and_no_build_at_all_end_kg_serve_in_one_line(fixture_project):
+    project = fixture_project()
+    mapping = project.root / "data" / "2031-04-02-harbour-summit" / "mapping.yaml"
+    mapping.write_text(mapping.read_text().replace("    a: Newspaper", "    a: Newspapr"))
+    result = kg_serve(project)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:49: entity 'daily-beacon': unknown class 'Newspapr'\n",
+    )
+    assert not project.build_dir.exists()

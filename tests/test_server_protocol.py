@@ -15,10 +15,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
-from conftest import ANSWERS, kg_env
+from conftest import ANSWERS
 from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
-from serverutil import ONLY_INFERRED, TEST_SETTINGS, W3C_GRAPHS, endpoint_fixture, running_server  # noqa: F401 - a fixture
+from serverutil import ONLY_INFERRED, TEST_SETTINGS, W3C_GRAPHS, endpoint_fixture, kg_env, running_server  # noqa: F401 - a fixture
 
 from kg.dataset import read_manifest
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
@@ -58,6 +58,35 @@ def test_get_form_post_and_direct_post_give_the_same_answer(endpoint):
     assert by_get.status_code == by_form.status_code == by_direct.status_code == 200
     assert by_get.content == by_form.content == by_direct.content
     assert len(by_get.json()["results"]["bindings"]) == 5
+
+
+#: Text beyond ASCII in each place a query holds it, and the binding the answer must carry.
+NON_ASCII = {
+    "literal": ('SELECT ?x { BIND("é’ Zoë 東京" AS ?x) }', {"type": "literal", "value": "é’ Zoë 東京"}),
+    "IRI": (
+        "SELECT ?x { BIND(<http://example.org/café/é> AS ?x) }",
+        {"type": "uri", "value": "http://example.org/café/é"},
+    ),
+    "prefixed name": (
+        "SELECT ?x { BIND(id:zoë-dupré AS ?x) }",
+        {"type": "uri", "value": "https://w3id.org/newskg/id/zoë-dupré"},
+    ),
+}
+
+
+@pytest.mark.parametrize("route", ["GET", "POST form", "POST direct"])
+@pytest.mark.parametrize("place", list(NON_ASCII))
+def test_queries_beyond_ascii_are_answered_on_every_route(endpoint, route, place):
+    query, binding = NON_ASCII[place]
+    if route == "GET":
+        response = requests.get(endpoint.sparql, params={"query": query}, timeout=10)
+    elif route == "POST form":
+        response = requests.post(endpoint.sparql, data={"query": query}, timeout=10)
+    else:
+        headers = {"Content-Type": "application/sparql-query"}
+        response = requests.post(endpoint.sparql, data=query.encode(), headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["results"]["bindings"] == [{"x": binding}]
 
 
 def test_protocol_dataset_overrides_from_and_from_named(endpoint):
@@ -399,7 +428,7 @@ def test_a_connection_is_closed_after_fifty_requests_so_that_clients_spread_over
         connection.request("GET", "/sparql?query=ASK%7B%7D", headers={"Accept": "application/sparql-results+json"})
         response = connection.getresponse()
         answers.append((response.status, response.read(), response.getheader("Connection")))
-    assert answers == [(200, b'{"head":{},"boolean":true}', "keep-alive")] * 49 + [
+    assert answers == [(200, b'{"head":{},"boolean":true}', None)] * 49 + [  # HTTP/1.1 keeps it alive unsaid
         (200, b'{"head":{},"boolean":true}', "close")
     ]
     assert connection.sock is None  # http.client closed its end on "Connection: close"

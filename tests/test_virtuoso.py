@@ -22,14 +22,20 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ANSWERS, kg_env
+from conftest import ANSWERS
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from serverutil import ONLY_INFERRED, TEST_SETTINGS, running_server
+from serverutil import (
+    ONLY_INFERRED,
+    TEST_SETTINGS,
+    assert_answers_as_locally,
+    assert_graph_as_locally,
+    kg_env,
+    running_server,
+)
 from tools import require
 from virtuoso_server import missing, virtuoso_server
 
-from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.project import Project
 
@@ -130,10 +136,6 @@ def get(server, query: str, **params) -> requests.Response:
     return requests.get(server.sparql, params={"query": query, **params}, timeout=LIMIT + 10)
 
 
-def post(server, query: str, **params) -> requests.Response:
-    return requests.post(server.sparql, data={"query": query, **params}, timeout=LIMIT + 10)
-
-
 # --- publishing ----------------------------------------------------------------------------------
 
 
@@ -194,18 +196,7 @@ def test_virtuosos_default_graph_is_not_the_dataset(published, built, virtuoso):
     ids=lambda p: p.stem,
 )
 def test_every_competency_question_is_answered_as_by_the_local_endpoint(fronted, local, question):
-    query = question.read_text(encoding="utf-8")
-    for name in RESULTS_SYNTAXES:
-        remote, reference = post(fronted, query, format=name), post(local, query, format=name)
-        assert remote.status_code == reference.status_code == 200, remote.text
-        assert remote.content == reference.content, name
-        for header in ("Content-Type", "X-Result-Rows", "X-Result-Truncated"):
-            assert remote.headers[header] == reference.headers[header], header
-    if (ANSWERS / f"{question.stem}.txt").exists():
-        answer = "true\n" if post(fronted, query).json()["boolean"] else "false\n"
-        assert answer == (ANSWERS / f"{question.stem}.txt").read_text(encoding="utf-8")
-    else:
-        assert post(fronted, query, format="tsv").text == (ANSWERS / f"{question.stem}.tsv").read_text(encoding="utf-8")
+    assert_answers_as_locally(fronted, local, question, ANSWERS)
 
 
 @pytest.mark.parametrize(
@@ -255,14 +246,7 @@ def test_blank_nodes_and_integer_types_read_back_as_locally(fronted, local):
     ],
 )
 def test_graph_results_equal_the_local_ones_in_every_syntax(fronted, local, query):
-    for name, syntax in RDF_SYNTAXES.items():
-        if syntax.datasets:
-            continue
-        remote, reference = get(fronted, query, format=name), get(local, query, format=name)
-        assert remote.status_code == reference.status_code == 200, remote.text
-        assert remote.headers["X-Result-Rows"] == reference.headers["X-Result-Rows"] != "0"
-        graphs = [Graph().parse(data=r.content, format=syntax.rdflib_name) for r in (remote, reference)]
-        assert isomorphic(*graphs), name
+    assert_graph_as_locally(fronted, local, query)
 
 
 def test_describe_is_the_stores_own_description(fronted, local):

@@ -9,11 +9,10 @@ what YASGUI shows.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -22,7 +21,7 @@ import pytest
 import requests
 from browser import headless_chromium
 from conftest import ANSWERS
-from serverutil import endpoint_fixture  # noqa: F401 - a fixture
+from serverutil import endpoint_fixture, local_http_server  # noqa: F401 - endpoint_fixture is a fixture
 from tools import require
 
 pytestmark = pytest.mark.slow
@@ -81,15 +80,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def site() -> Iterator[str]:
     """``tests/yasgui`` over HTTP on a port of its own: another origin than the endpoint's."""
     require(None if YASGUI_JS.exists() else NPM_HINT)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(SITE)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http_server(partial(_QuietHandler, directory=str(SITE))) as server:
         yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
