@@ -20,6 +20,7 @@ from test_corpus import corpus
 
 from kg.build import build
 from kg.dataset import DATASET_FILE, load_store
+from kg.errors import MappingError
 from kg.project import Project
 from kg.query import run_query
 
@@ -131,3 +132,52 @@ def test_a_build_in_worker_processes_equals_one_in_a_single_process(tmp_path):
     project = Project.at(tmp_path / "corpus", tmp_path / "alone" / "build", cache=tmp_path / "alone" / "cache")
     build(project, force=True)  # three articles: fewer than MIN_PARALLEL, built in this process
     assert graphs_of(project.build_dir) == graphs_of(tmp_path / "corpus" / "build")
+
+
+#: case: (registry.yaml, or None; an old and a new line of a second article's mapping, or None; the error)
+CONFLICTS = {
+    "two labels, the registry's and an article's": (
+        "entities:\n  ilse-varga:\n    a: Person\n    label: Ilse M. Varga\n",
+        None,
+        "data/2031-04-02-harbour-summit/mapping.yaml:24: entity 'ilse-varga': the label 'Ilse Varga' differs from"
+        " 'Ilse M. Varga' given at data/registry.yaml:3: one thing has one label (give the other name as 'aka')",
+    ),
+    "disjoint classes": (
+        "entities:\n  ilse-varga:\n    a: Place\n    label: Ilse Varga\n    source: https://example.org/places\n",
+        None,
+        "data/2031-04-02-harbour-summit/mapping.yaml:24: entity 'ilse-varga': a person here is a place at"
+        " data/registry.yaml:3, and nothing is both (the classes are disjoint)",
+    ),
+    "two values of a functional property": (
+        "entities:\n  southmark:\n    a: Country\n    label: Southmark\n  prime-minister-of-northland:\n"
+        "    a: Office\n    label: Prime Minister of Northland\n\nbackground:\n"
+        "  - source: https://example.org/offices\n    about: prime-minister-of-northland\n    officeOf: southmark\n",
+        None,
+        "data/2031-04-02-harbour-summit/mapping.yaml:93: entity 'prime-minister-of-northland': office of is"
+        " 'northland' here and 'southmark' at data/registry.yaml:10: the property has one value",
+    ),
+    "two labels in two articles": (
+        None,
+        ("    label: Tomas Reed", "    label: Tomas J. Reed"),
+        "data/2031-04-03-harbour-follow-up/mapping.yaml:29: entity 'tomas-reed': the label 'Tomas J. Reed' differs"
+        " from 'Tomas Reed' given at data/2031-04-02-harbour-summit/mapping.yaml:29: one thing has one label"
+        " (give the other name as 'aka')",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CONFLICTS, ids=lambda c: c.replace(" ", "-"))
+def test_two_files_that_disagree_about_one_thing_stop_the_build_naming_both(fixture_project, case):
+    registry, edit, message = CONFLICTS[case]
+    project = fixture_project()
+    if registry is not None:
+        (project.root / "data" / "registry.yaml").write_text(registry, encoding="utf-8")
+    if edit is not None:
+        second = project.root / "data" / "2031-04-03-harbour-follow-up"
+        shutil.copytree(project.root / "data" / FIXTURE, second)
+        mapping = second / "mapping.yaml"
+        mapping.write_text(mapping.read_text(encoding="utf-8").replace(*edit, 1), encoding="utf-8")
+    with pytest.raises(MappingError) as error:
+        build(project)
+    assert str(error.value) == message
+    assert not project.build_dir.exists()
