@@ -1,4 +1,4 @@
-"""The ``kg`` command: build, validate, query, explain, export, publish, serve.
+"""The ``kg`` command: build, coverage, schema, new-article, validate, query, explain, export, publish, serve.
 
 Exit codes: 0 success; 1 a check or question answered "no" (not entailed, violations); 2 a user
 error (bad input, bad arguments, no build, unknown format), with one line on stderr and no
@@ -126,7 +126,7 @@ def _command(
 ) -> argparse.ArgumentParser:
     """The parser of the command that ``run`` (``cmd_NAME``) carries out, with its help and examples."""
     parser = commands.add_parser(
-        run.__name__.removeprefix("cmd_"),
+        run.__name__.removeprefix("cmd_").replace("_", "-"),
         help=summary,
         description=textwrap.fill(f"{summary[0].upper()}{summary[1:]}. {description}", 100),
         epilog="examples:\n" + "\n".join(f"  {line}" for line in examples.strip().splitlines()),
@@ -182,10 +182,33 @@ def _parser() -> argparse.ArgumentParser:
 
     _command(
         commands,
+        cmd_schema,
+        "write the JSON Schemas of mapping.yaml and registry.yaml and data/README.md's key reference",
+        "Generated from the grammar of the mapping language (kg/mapping/grammar.py) and the ontology's classes,"
+        " properties and definitions; editors that read the yaml-language-server line of each mapping complete"
+        " and explain its keys with them. Files that would not change are left as they are.",
+        "kg schema",
+    )
+
+    new_article = _command(
+        commands,
+        cmd_new_article,
+        "start an article: copy its text into data/FOLDER and write a draft mapping to review",
+        "The draft names the registry's things whose names occur in the text (with their mentions), the date"
+        " words it can resolve against --date, and quoted or reported passages as claim skeletons; every line"
+        " is marked for review. An existing folder is never overwritten.",
+        "kg new-article 2025-08-18-white-house-meeting --text article.txt --date 2025-08-18",
+    )
+    new_article.add_argument("folder", help="the article's folder name under data/ (a lowercase slug: DATE-words)")
+    new_article.add_argument("--text", required=True, type=Path, help="the article's text, verbatim (UTF-8)")
+    new_article.add_argument("--date", required=True, help="the article's date, YYYY-MM-DD")
+
+    _command(
+        commands,
         cmd_validate,
-        "run every check of the build without writing anything",
+        "run every check of the build without writing the build folder",
         "The mapping, the reasoner's consistency check and the SHACL shapes; exit code 2 and one line naming"
-        " the problem when a check fails.",
+        " the problem when a check fails. What it maps and validates is kept in the build's cache.",
         "kg validate",
     )
 
@@ -365,6 +388,36 @@ def cmd_coverage(project: Project, args: argparse.Namespace) -> int:
             print(f"    - {sentence}")
         if coverage.unlinked:
             print(f"  capitalised words no mention covers: {', '.join(coverage.unlinked)}")
+    return 0
+
+
+def cmd_schema(project: Project, args: argparse.Namespace) -> int:
+    from rdflib import Graph
+
+    from kg.mapping.schema import written_files
+    from kg.vocabulary import Vocabulary
+
+    vocabulary = Vocabulary(Graph().parse(project.ontology_file, format="turtle"))
+    for path, text in written_files(project.root, vocabulary).items():
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            print(f"kg: unchanged {project.display(path)}")
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise KgError(f"cannot write {project.display(path)}: {error.strerror or error}") from None
+        print(f"kg: wrote {project.display(path)}")
+    return 0
+
+
+def cmd_new_article(project: Project, args: argparse.Namespace) -> int:
+    from kg.draft import write_draft
+
+    draft = write_draft(project, args.folder, args.text, args.date)
+    print(f"kg: wrote {project.display(draft.mapping)}: a draft to review (every line marked 'review')")
+    print(f"  found {draft.summary()}")
+    print("  next: edit it, then 'kg build' (data/README.md explains each key)")
     return 0
 
 

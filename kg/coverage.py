@@ -1,7 +1,8 @@
 """How much of an article its graph covers: content sentences with a statement, mentions, statements per zone.
 
 Read from an article graph alone (the text, its zones, the evidence of its statements and its
-mentions), so that ``kg build`` and ``kg coverage`` measure the same thing. A content sentence is a
+mentions). The build records each article's report in the coverage graph (``Coverage.triples``):
+``kg build``, ``kg coverage`` and the article page show the same figures and sentences. A content sentence is a
 sentence of the body, a caption or an embedded post (credits, the dateline and links to other
 articles are not content). It carries a fact when the evidence of an asserted statement overlaps it,
 a claim when a claim's quote does.
@@ -13,11 +14,11 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from kg.evidence import Span
-from kg.namespaces import ID, NKG, OA, SCHEMA
+from kg.namespaces import ARTICLE, ID, NKG, OA, SCHEMA
 from kg.text import BODY, CONTENT_ZONES, Zoning, sentences
 
 #: Capitalised words that name no entity: pronouns, a caption's (L)eft and (R)ight, days and months.
@@ -41,8 +42,9 @@ class Coverage:
     entities_mentioned: int = 0
     #: zone -> {"mentions": n, "facts": n, "claims": n}
     zones: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: Content sentences no statement covers, verbatim.
+    #: Content sentences no statement covers, verbatim, and where each stands ([start, end) offsets).
     unmapped: list[str] = field(default_factory=list)
+    unmapped_spans: list[list[int]] = field(default_factory=list)
     #: Capitalised words of content sentences that no mention covers (names the mapping may have missed).
     unlinked: list[str] = field(default_factory=list)
 
@@ -66,6 +68,27 @@ class Coverage:
     def to_json(self) -> dict:
         return asdict(self)
 
+    def triples(self) -> list[tuple]:
+        """The report as RDF, for the build's coverage graph (the figures the pages show)."""
+        article = ARTICLE[self.article]
+        report = URIRef(f"{article}/coverage")
+        triples = [
+            (article, NKG.coverage, report),
+            (report, RDF.type, NKG.CoverageReport),
+            (report, NKG.contentSentences, Literal(self.sentences, datatype=XSD.nonNegativeInteger)),
+            (report, NKG.sentencesWithFact, Literal(self.with_fact, datatype=XSD.nonNegativeInteger)),
+            (report, NKG.sentencesWithClaimOnly, Literal(self.with_claim_only, datatype=XSD.nonNegativeInteger)),
+        ]
+        for start, end in self.unmapped_spans:
+            selector = URIRef(f"{report}/sentence/{start}-{end}")
+            triples += [
+                (report, NKG.uncoveredSentence, selector),
+                (selector, RDF.type, OA.TextPositionSelector),
+                (selector, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)),
+                (selector, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)),
+            ]
+        return triples
+
 
 def measure_coverage(graph: Graph) -> list[Coverage]:
     """The coverage of every article in ``graph`` (an article graph of the build)."""
@@ -82,10 +105,7 @@ def _measure(graph: Graph, article: URIRef) -> Coverage:
     mentions = [(spans[t], b) for m in graph.subjects(RDF.type, NKG.Mention)
                 for t in graph.objects(m, OA.hasTarget) for b in graph.objects(m, OA.hasBody)]  # fmt: skip
     coverage = Coverage(article.split("/")[-1], mentions=len(mentions))
-    entities = {s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef) and s.startswith(str(ID))}
-    entities -= set(graph.subjects(RDF.type, NKG.Proposition)) | set(graph.subjects(RDF.type, NKG.Participation))
-    for record in (NKG.Claim, NKG.Correction, NKG.Anomaly):  # what the mapping says about the text, not things
-        entities -= set(graph.subjects(RDF.type, record))
+    entities = named_things(graph)
     coverage.entities = len(entities)
     coverage.entities_mentioned = len(entities & {body for _, body in mentions})
     counts: dict[str, Counter] = {}
@@ -110,9 +130,20 @@ def _measure(graph: Graph, article: URIRef) -> Coverage:
             coverage.with_claim_only += 1
         else:
             coverage.unmapped.append(words)
+            coverage.unmapped_spans.append([sentence.start, sentence.end])
         coverage.unlinked += _unlinked(text, sentence, [s for s, _ in mentions])
     coverage.unlinked = sorted(set(coverage.unlinked))
     return coverage
+
+
+def named_things(graph: Graph) -> set[URIRef]:
+    """The things of the story an article graph names: what it types, or types by evidence (the registry
+    asserts it), but not what the mapping records about the text (claims, propositions, participations ...)."""
+    typed = set(graph.subjects(RDF.type, None))
+    typed |= {s for a in graph.subjects(OWL.annotatedProperty, RDF.type) for s in graph.objects(a, OWL.annotatedSource)}
+    records = {NKG.Proposition, NKG.Participation, NKG.Claim, NKG.Correction, NKG.Anomaly}
+    typed -= {s for record in records for s in graph.subjects(RDF.type, record)}
+    return {s for s in typed if isinstance(s, URIRef) and s.startswith(str(ID))}
 
 
 def _spans(graph: Graph) -> dict[URIRef, Span]:

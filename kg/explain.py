@@ -1,10 +1,11 @@
 """``kg explain``: why an inferred triple holds, as a proof tree of OWL 2 RL rules down to asserted triples.
 
-owlrl does not record why it derived a triple, so the build records *when*: the round of the
-closure in which each inferred triple first appeared. A triple of round n was derived from triples
-of earlier rounds, so a proof can always be found among them, and searching only there keeps
-proofs well-founded (no circular explanations). Rules carry their names from the W3C rule tables
-(OWL 2 Profiles, section 4.3: ``prp-trp``, ``cax-sco``, ``prp-inv1`` ...).
+The build records *when* each inferred triple was derived: the round of the fixpoint in which it
+first appeared. A triple of round n was derived from triples of earlier rounds, so a proof can
+always be found among them, and searching only there keeps proofs well-founded (no circular
+explanations). The rules are the reasoner's own table (``kg.rules``), read backwards: a rule whose
+conclusion matches the triple, with premises found in the dataset. Of the instances that qualify,
+the proof takes the one whose premises are oldest (the most direct), the table's order breaking ties.
 """
 
 from __future__ import annotations
@@ -19,26 +20,12 @@ import pyoxigraph as ox
 from kg.dataset import ROUNDS_FILE, Manifest, triple_key
 from kg.errors import KgError
 from kg.namespaces import PREFIX_IRIS, PREFIXES, prefixed_name
+from kg.rules import RULES, bind, differ, is_var, unify
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
 TYPE = ox.NamedNode(RDF + "type")
-SUBCLASS = ox.NamedNode(RDFS + "subClassOf")
-SUBPROPERTY = ox.NamedNode(RDFS + "subPropertyOf")
-DOMAIN = ox.NamedNode(RDFS + "domain")
-RANGE = ox.NamedNode(RDFS + "range")
-EQUIVALENT_CLASS = ox.NamedNode(OWL + "equivalentClass")
-EQUIVALENT_PROPERTY = ox.NamedNode(OWL + "equivalentProperty")
-INVERSE = ox.NamedNode(OWL + "inverseOf")
-SAME_AS = ox.NamedNode(OWL + "sameAs")
-CHAIN = ox.NamedNode(OWL + "propertyChainAxiom")
+CHAIN = ox.NamedNode("http://www.w3.org/2002/07/owl#propertyChainAxiom")
 FIRST, REST, NIL = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest"), ox.NamedNode(RDF + "nil")
-SYMMETRIC = ox.NamedNode(OWL + "SymmetricProperty")
-TRANSITIVE = ox.NamedNode(OWL + "TransitiveProperty")
-FUNCTIONAL = ox.NamedNode(OWL + "FunctionalProperty")
-SOME_VALUES_FROM = ox.NamedNode(OWL + "someValuesFrom")
-ON_PROPERTY = ox.NamedNode(OWL + "onProperty")
 
 Triple = tuple  # (subject, predicate, object) as Oxigraph terms
 
@@ -74,9 +61,15 @@ class Proof:
             lines = [f"{head}    [{self.rule}]"] + [p.to_text(depth + 1) for p in self.premises]
             return "\n".join(lines)
         lines = [f"{head}    [asserted in {short(ox.NamedNode(self.graph))}]"]
-        lines += [f'{indent}    evidence: chars {e["start"]}-{e["end"]}: "{e["quote"]}"' for e in self.evidence]
+        lines += [f'{indent}    evidence{_elsewhere(e, self.graph)}: chars {e["start"]}-{e["end"]}: "{e["quote"]}"'
+                  for e in self.evidence]  # fmt: skip
         lines += [f"{indent}    source: {s}" for s in self.sources]
         return "\n".join(lines)
+
+
+def _elsewhere(evidence: dict, graph: str | None) -> str:
+    """Where evidence stands, when not in the graph that asserts the triple (a registry triple an article states)."""
+    return "" if evidence.get("graph") == graph else f" in {short(ox.NamedNode(evidence['article']))}"
 
 
 def short(term) -> str:
@@ -121,7 +114,10 @@ class Explainer:
 
     def __init__(self, store: ox.Store, manifest: Manifest, build_dir: Path) -> None:
         self.store = store
-        self.asserted = [ox.NamedNode(g.iri) for g in manifest.graphs if g.name != "inferred"]
+        # an asserted triple is shown with the first article that states it: the words before a source
+        graphs = [g for g in manifest.graphs if g.name != "inferred"]
+        graphs.sort(key=lambda g: not g.name.startswith("article-"))
+        self.asserted = [ox.NamedNode(g.iri) for g in graphs]
         self.inferred = ox.NamedNode(next(g.iri for g in manifest.graphs if g.name == "inferred"))
         self.rounds = _read_rounds(build_dir / ROUNDS_FILE)
         self._proofs: dict[Triple, Proof | None] = {}
@@ -145,9 +141,9 @@ class Explainer:
         found = self.rounds.get(triple_key(triple))
         if found is None and _restriction_membership(triple):
             rounds = [
-                [self.round_of(premise) for premise in instance]
-                for rule, instance in _type_rules(self, triple)
-                if rule == "cls-svf1"
+                [self.round_of(premise) for premise in instance if not isinstance(premise[2], tuple)]
+                for rule, instance in _instances(self, triple)
+                if not any(_restriction_membership(premise) for premise in instance)
             ]
             known = [max(r) + 1 for r in rounds if None not in r]
             return min(known) if known else None
@@ -182,35 +178,49 @@ class Explainer:
         target = self.round_of(triple)
         if target is None:
             return None
-        for rule, instance in _instances(self, triple):
-            rounds = [self.round_of(premise) for premise in instance if not isinstance(premise[2], list)]
+        best = None
+        for order, (rule, instance) in enumerate(_instances(self, triple)):
+            rounds = [self.round_of(premise) for premise in instance if not isinstance(premise[2], tuple)]
             if all(r is not None and r < target for r in rounds):
-                premises = [self._premise(premise) for premise in instance]
-                return Proof(triple, rule=rule, premises=premises)
-        return None
+                rank = (max(rounds, default=0), order)
+                if best is None or rank < best[0]:
+                    best = (rank, rule, instance)
+        if best is None:
+            return None
+        _, rule, instance = best
+        return Proof(triple, rule=rule, premises=[self._premise(premise) for premise in instance])
 
     def _premise(self, premise: Triple) -> Proof:
-        if isinstance(premise[2], list):  # a property chain axiom, shown with its list
+        if isinstance(premise[2], tuple):  # a property chain axiom, shown with its list
             head = next(self.match(premise[0], CHAIN, None))
             graph = self._asserted_graph(head) or self.inferred
             return Proof((premise[0], premise[1], tuple(premise[2])), graph=graph.value)
         return self.explain(premise)
 
     def _asserted_proof(self, triple: Triple, graph: ox.NamedNode) -> Proof:
+        """The asserted triple with its evidence: the words of every article that states it, and sources.
+
+        A triple of the registry is asserted there once; the articles that state it give its evidence.
+        """
         proof = Proof(triple, graph=graph.value)
-        query = """
-          SELECT ?g ?s ?p ?o ?quote ?start ?end ?source WHERE {
-            GRAPH ?g { ?axiom owl:annotatedSource ?s ; owl:annotatedProperty ?p ; owl:annotatedTarget ?o .
-              OPTIONAL { ?axiom nkg:evidence ?segment . ?segment oa:hasSelector ?q , ?pos .
-                         ?q oa:exact ?quote . ?pos oa:start ?start ; oa:end ?end . }
-              OPTIONAL { ?axiom dcterms:source ?source } } }
-          ORDER BY ?start"""
+        query = f"""
+          SELECT ?g ?s ?p ?o ?quote ?start ?end ?article ?source WHERE {{
+            GRAPH ?g {{ ?axiom owl:annotatedSource ?s ; owl:annotatedProperty ?p ; owl:annotatedTarget ?o .
+              OPTIONAL {{ ?axiom nkg:evidence ?segment . ?segment oa:hasSource ?article ; oa:hasSelector ?q , ?pos .
+                         ?q oa:exact ?quote . ?pos oa:start ?start ; oa:end ?end . }}
+              OPTIONAL {{ ?axiom dcterms:source ?source }} }} }}
+          ORDER BY (?g != {graph}) ?g ?start"""
         bindings = {ox.Variable("s"): triple[0], ox.Variable("p"): triple[1], ox.Variable("o"): triple[2]}
-        bindings[ox.Variable("g")] = graph
         for row in self.store.query(query, prefixes=PREFIX_IRIS, substitutions=bindings):
             if row["quote"] is not None:
                 proof.evidence.append(
-                    {"quote": row["quote"].value, "start": int(row["start"].value), "end": int(row["end"].value)}
+                    {
+                        "quote": row["quote"].value,
+                        "start": int(row["start"].value),
+                        "end": int(row["end"].value),
+                        "article": row["article"].value,
+                        "graph": row["g"].value,
+                    }
                 )
             if row["source"] is not None and row["source"].value not in proof.sources:
                 proof.sources.append(row["source"].value)
@@ -225,119 +235,58 @@ def _read_rounds(path: Path) -> dict[str, int]:
     return rounds
 
 
-# -- the rules ------------------------------------------------------------------------------------------
-# Each takes the explainer and a target triple and yields (rule name, premises) instances that would
-# derive it. Premises whose object is a list stand for a property chain axiom.
+# -- the rules, read backwards -----------------------------------------------------------------------
 
 
-def _type_rules(e: Explainer, t: Triple):
-    x, _, c = t
-    for sub, _, _ in e.match(None, SUBCLASS, c):
-        if next(e.match(x, TYPE, sub), None) or (isinstance(sub, ox.BlankNode) and e.round_of((x, TYPE, sub))):
-            yield "cax-sco", [(sub, SUBCLASS, c), (x, TYPE, sub)]
-    if isinstance(c, ox.BlankNode):  # x p v, v a D, c someValuesFrom D on p: x is a member of c
-        for _, _, d in e.match(c, SOME_VALUES_FROM, None):
-            for _, _, p in e.match(c, ON_PROPERTY, None):
-                for _, _, v in e.match(x, p, None):
-                    if next(e.match(v, TYPE, d), None):
-                        yield "cls-svf1", [(c, SOME_VALUES_FROM, d), (c, ON_PROPERTY, p), (x, p, v), (v, TYPE, d)]
-    for other, _, _ in e.match(None, EQUIVALENT_CLASS, c):
-        if next(e.match(x, TYPE, other), None):
-            yield "cax-eqc2", [(other, EQUIVALENT_CLASS, c), (x, TYPE, other)]
-    for _, _, other in e.match(c, EQUIVALENT_CLASS, None):
-        if next(e.match(x, TYPE, other), None):
-            yield "cax-eqc1", [(c, EQUIVALENT_CLASS, other), (x, TYPE, other)]
-    for p, _, _ in e.match(None, DOMAIN, c):
-        for used in e.match(x, p, None):
-            yield "prp-dom", [(p, DOMAIN, c), used]
-    for p, _, _ in e.match(None, RANGE, c):
-        for used in e.match(None, p, x):
-            yield "prp-rng", [(p, RANGE, c), used]
+def _ox(term):
+    """A term of ``kg.rules`` (an rdflib IRI, a variable, or a tuple of them) in Oxigraph's terms."""
+    if isinstance(term, tuple):
+        return tuple(_ox(t) for t in term)
+    return term if is_var(term) else ox.NamedNode(str(term))
 
 
-def _property_rules(e: Explainer, t: Triple):
-    x, p, y = t
-    for sub, _, _ in e.match(None, SUBPROPERTY, p):
-        if next(e.match(x, sub, y), None):
-            yield "prp-spo1", [(sub, SUBPROPERTY, p), (x, sub, y)]
-    for other, _, _ in e.match(None, EQUIVALENT_PROPERTY, p):
-        if next(e.match(x, other, y), None):
-            yield "prp-eqp2", [(other, EQUIVALENT_PROPERTY, p), (x, other, y)]
-    for _, _, other in e.match(p, EQUIVALENT_PROPERTY, None):
-        if next(e.match(x, other, y), None):
-            yield "prp-eqp1", [(p, EQUIVALENT_PROPERTY, other), (x, other, y)]
-    for inverse, _, _ in e.match(None, INVERSE, p):
-        if next(e.match(y, inverse, x), None):
-            yield "prp-inv1", [(inverse, INVERSE, p), (y, inverse, x)]
-    for _, _, inverse in e.match(p, INVERSE, None):
-        if next(e.match(y, inverse, x), None):
-            yield "prp-inv2", [(p, INVERSE, inverse), (y, inverse, x)]
-    if next(e.match(p, TYPE, SYMMETRIC), None) and next(e.match(y, p, x), None):
-        yield "prp-symp", [(p, TYPE, SYMMETRIC), (y, p, x)]
-    if next(e.match(p, TYPE, TRANSITIVE), None):
-        for _, _, z in e.match(x, p, None):
-            if next(e.match(z, p, y), None):
-                yield "prp-trp", [(p, TYPE, TRANSITIVE), (x, p, z), (z, p, y)]
-    for _, _, head in e.match(p, CHAIN, None):
-        chain = e._list(head)
-        if len(chain) == 2:
-            for _, _, z in e.match(x, chain[0], None):
-                if next(e.match(z, chain[1], y), None):
-                    yield "prp-spo2", [(p, CHAIN, chain), (x, chain[0], z), (z, chain[1], y)]
+#: Each rule that concludes something, with its patterns in Oxigraph's terms, in the table's order.
+_RULES = [(rule, tuple(_ox(p) for p in rule.premises), _ox(rule.conclusion)) for rule in RULES if rule.conclusion]
 
 
-def _schema_rules(e: Explainer, t: Triple):
-    s, p, o = t
-    if p == SUBCLASS:
-        for _, _, middle in e.match(s, SUBCLASS, None):
-            if middle != s and middle != o and next(e.match(middle, SUBCLASS, o), None):
-                yield "scm-sco", [(s, SUBCLASS, middle), (middle, SUBCLASS, o)]
-        if next(e.match(s, EQUIVALENT_CLASS, o), None):
-            yield "scm-eqc1", [(s, EQUIVALENT_CLASS, o)]
-        if next(e.match(o, EQUIVALENT_CLASS, s), None):
-            yield "scm-eqc1", [(o, EQUIVALENT_CLASS, s)]
-    elif p == SUBPROPERTY:
-        for _, _, middle in e.match(s, SUBPROPERTY, None):
-            if middle != s and middle != o and next(e.match(middle, SUBPROPERTY, o), None):
-                yield "scm-spo", [(s, SUBPROPERTY, middle), (middle, SUBPROPERTY, o)]
-        if next(e.match(s, EQUIVALENT_PROPERTY, o), None):
-            yield "scm-eqp1", [(s, EQUIVALENT_PROPERTY, o)]
-        if next(e.match(o, EQUIVALENT_PROPERTY, s), None):
-            yield "scm-eqp1", [(o, EQUIVALENT_PROPERTY, s)]
-    elif p in (DOMAIN, RANGE):
-        name = "dom" if p == DOMAIN else "rng"
-        for _, _, narrower in e.match(s, p, None):
-            if narrower != o and next(e.match(narrower, SUBCLASS, o), None):
-                yield f"scm-{name}1", [(s, p, narrower), (narrower, SUBCLASS, o)]
-        for _, _, wider in e.match(s, SUBPROPERTY, None):
-            if wider != s and next(e.match(wider, p, o), None):
-                yield f"scm-{name}2", [(wider, p, o), (s, SUBPROPERTY, wider)]
-    elif p == EQUIVALENT_CLASS:
-        if next(e.match(s, SUBCLASS, o), None) and next(e.match(o, SUBCLASS, s), None):
-            yield "scm-eqc2", [(s, SUBCLASS, o), (o, SUBCLASS, s)]
-    elif p == EQUIVALENT_PROPERTY:
-        if next(e.match(s, SUBPROPERTY, o), None) and next(e.match(o, SUBPROPERTY, s), None):
-            yield "scm-eqp2", [(s, SUBPROPERTY, o), (o, SUBPROPERTY, s)]
-    elif p == SAME_AS:
-        if next(e.match(o, SAME_AS, s), None):
-            yield "eq-sym", [(o, SAME_AS, s)]
-        for prop, _, _ in e.match(None, TYPE, FUNCTIONAL):
-            for x, _, _ in e.match(None, prop, s):
-                if next(e.match(x, prop, o), None):
-                    yield "prp-fp", [(prop, TYPE, FUNCTIONAL), (x, prop, s), (x, prop, o)]
+def _instances(e: Explainer, t: Triple) -> Iterator[tuple[str, list]]:
+    """Every (rule name, premises) instance that would derive ``t`` from triples of the dataset."""
+    for rule, premises, conclusion in _RULES:
+        binding = unify(conclusion, t, {})
+        if binding is None:
+            continue
+        for solution in _solve(e, premises, binding):
+            if differ(rule, solution):
+                yield rule.name, [bind(p, solution) for p in premises]
+
+
+def _solve(e: Explainer, premises: tuple, binding: dict) -> Iterator[dict]:
+    """Bindings that make every premise a triple of the dataset, most bound premise first."""
+    if not premises:
+        yield binding
+        return
+    ranked = sorted(range(len(premises)), key=lambda i: -sum(not is_var(x) for x in bind(premises[i], binding)))
+    first = premises[ranked[0]]
+    rest = tuple(premises[i] for i in ranked[1:])
+    for candidate in _candidates(e, bind(first, binding)):
+        extended = unify(first, candidate, binding)
+        if extended is not None:
+            yield from _solve(e, rest, extended)
+
+
+def _candidates(e: Explainer, pattern: tuple) -> Iterator[Triple]:
+    s, p, o = (None if is_var(x) or isinstance(x, tuple) else x for x in pattern)
+    if p is None:
+        yield from e.match(s, None, o)
+    elif p == CHAIN:  # a property chain axiom, read with its list
+        for subject, _, head in e.match(s, CHAIN, None):
+            yield subject, CHAIN, tuple(e._list(head))
+    elif p == TYPE and isinstance(o, ox.BlankNode) and s is not None:  # a restriction's members are not kept
+        if e.round_of((s, p, o)) is not None:
+            yield s, p, o
+    else:
+        yield from e.match(s, p, o)
 
 
 def _restriction_membership(t: Triple) -> bool:
     return t[1] == TYPE and isinstance(t[2], ox.BlankNode)
-
-
-_SCHEMA_PREDICATES = {SUBCLASS, SUBPROPERTY, DOMAIN, RANGE, EQUIVALENT_CLASS, EQUIVALENT_PROPERTY, SAME_AS}
-
-
-def _instances(e: Explainer, t: Triple) -> Iterator[tuple[str, list]]:
-    if t[1] == TYPE:
-        yield from _type_rules(e, t)
-    elif t[1] in _SCHEMA_PREDICATES:
-        yield from _schema_rules(e, t)
-    if t[1] != TYPE:
-        yield from _property_rules(e, t)

@@ -22,7 +22,7 @@ def graph_iris(manifest: Manifest, selection: str) -> list[str]:
     if selection == "all":
         return [g.iri for g in manifest.graphs]
     if selection == "asserted":
-        return [g.iri for g in manifest.graphs if g.name.startswith("article-")]
+        return [g.iri for g in manifest.graphs if g.name.startswith("article-") or g.name == "registry"]
     if selection in ("ontology", "inferred"):
         return [g.iri for g in manifest.graphs if g.name == selection]
     raise KgError(f"unknown graph selection {selection!r}; choose one of {', '.join(GRAPH_SELECTIONS)}")

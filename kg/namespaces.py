@@ -86,5 +86,9 @@ def graph_for_article(slug: str):
 
 #: The ontology's named graph.
 ONTOLOGY_GRAPH = GRAPH["ontology"]
+#: The named graph of what the registry (data/registry.yaml) states itself, each with its source.
+REGISTRY_GRAPH = GRAPH["registry"]
+#: The named graph of what the build measured of each article (``kg.coverage``).
+COVERAGE_GRAPH = GRAPH["coverage"]
 #: The named graph of OWL-RL entailments (kept apart from the asserted triples).
 INFERRED_GRAPH = GRAPH["inferred"]

@@ -14,6 +14,8 @@ ONTOLOGY_FILE = "newskg.ttl"
 SHAPES_FILE = "shapes.ttl"
 #: Each article folder under data/ holds its text and this mapping.
 MAPPING_FILE = "mapping.yaml"
+#: Build only these article folders (names separated by commas), e.g. one article's own build.
+ARTICLES_ENV = "KG_ARTICLES"
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,23 @@ class Project:
 
     root: Path
     build_dir: Path
+    #: Build only these article folders (by name); None: every one.
+    articles: tuple[str, ...] | None = None
+    #: The build's cache (default: beside the build folder, ``<build>.cache``).
+    cache: Path | None = None
 
     @classmethod
-    def at(cls, root: Path | str | None = None, build_dir: Path | str | None = None) -> Project:
+    def at(
+        cls,
+        root: Path | str | None = None,
+        build_dir: Path | str | None = None,
+        *,
+        articles: tuple[str, ...] | None = None,
+        cache: Path | str | None = None,
+    ) -> Project:
         """The project at ``root`` (default: $KG_PROJECT or the current folder).
+
+        ``articles`` (default: $KG_ARTICLES, names separated by commas) builds only those folders of data/.
 
         :raises KgError: when ``root`` has no ontology/ or data/ folder.
         """
@@ -36,7 +51,9 @@ class Project:
                 " run kg from the repository's top folder or pass --project"
             )
         build = Path(build_dir or os.environ.get("KG_BUILD_DIR") or root / "build")
-        return cls(root, build.resolve())
+        if articles is None and os.environ.get(ARTICLES_ENV):
+            articles = tuple(name.strip() for name in os.environ[ARTICLES_ENV].split(",") if name.strip())
+        return cls(root, build.resolve(), articles, Path(cache).resolve() if cache else None)
 
     @property
     def ontology_file(self) -> Path:
@@ -46,9 +63,14 @@ class Project:
     def shapes_file(self) -> Path:
         return self.root / "ontology" / SHAPES_FILE
 
+    @property
+    def cache_dir(self) -> Path:
+        return self.cache or self.build_dir.with_name(self.build_dir.name + ".cache")
+
     def article_folders(self) -> list[Path]:
-        """Every folder under data/ with a mapping, in name order (the build's order)."""
-        return sorted(p.parent for p in (self.root / "data").glob(f"*/{MAPPING_FILE}"))
+        """Every folder under data/ with a mapping (or those ``articles`` names), in name order (the build's order)."""
+        folders = sorted(p.parent for p in (self.root / "data").glob(f"*/{MAPPING_FILE}"))
+        return [f for f in folders if self.articles is None or f.name in self.articles]
 
     def display(self, path: Path) -> str:
         """``path`` relative to the project, for messages."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import pyoxigraph as ox
 
-from kg.dataset import Manifest
+from kg.dataset import Manifest, in_default_graph
 from kg.errors import QuerySyntaxError, UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import PREFIX_IRIS, prefixed_name
@@ -24,7 +24,7 @@ QueryResult = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean
 
 def run_query(
     store: ox.Store,
-    manifest: Manifest,
+    manifest: Manifest | None,
     query: str,
     *,
     infer: bool = True,
@@ -35,8 +35,9 @@ def run_query(
     """Evaluate ``query`` over the dataset the SPARQL 1.1 Protocol gives it.
 
     The protocol's dataset IRIs, when given, override FROM / FROM NAMED; else the query's own
-    FROM / FROM NAMED define its dataset; else the default graph is the union (or, with
-    ``infer=False``, ontology plus asserted graphs). Relative IRIs resolve against ``base_iri``.
+    FROM / FROM NAMED define its dataset; else the default graph is the merge of every graph
+    (or, with ``infer=False``, of ontology and asserted graphs), a triple of two graphs once.
+    Relative IRIs resolve against ``base_iri``.
 
     :raises QuerySyntaxError: with the parser's message and position.
     """
@@ -46,10 +47,11 @@ def run_query(
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graph_uris]
     elif declares_dataset(query):
         pass  # Oxigraph would let a default graph option override the query's FROM
-    elif not infer:
-        options["default_graph"] = [ox.NamedNode(g.iri) for g in manifest.graphs if g.name != "inferred"]
-    else:
+    elif manifest is None:  # a store of no build: its named graphs, as one
         options["use_default_graph_as_union"] = True
+    else:  # the store's default graph merges ontology and asserted graphs; the others are added
+        others = [g for g in manifest.graphs if not in_default_graph(g) and (infer or g.name != "inferred")]
+        options["default_graph"] = [ox.DefaultGraph(), *(ox.NamedNode(g.iri) for g in others)]
     try:
         return store.query(query, **options)
     except SyntaxError as error:

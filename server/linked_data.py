@@ -161,7 +161,8 @@ def _page(kind: str, iri: str) -> str:
     if kind == "article":
         found = story.article(data, iri)
         if found is not None:
-            unmapped, coverage = story.unmapped_sentences(found.body, found.segments)
+            coverage = story.coverage(data, iri)
+            unmapped = coverage.unmapped if coverage else ()
             marks = [Mark(s.start, s.end, n, s.kind) for n, s in enumerate(found.segments)]
             marks += [Mark(start, end, len(marks) + n, "unmapped") for n, (start, end) in enumerate(unmapped)]
             pieces = lay_out(found.body, marks)

@@ -94,6 +94,6 @@ def proof_view(proof: Proof, articles: dict[str, str]) -> dict:
         "rule": proof.rule,
         "premises": [proof_view(p, articles) for p in proof.premises],
         "graph": proof.graph,
-        "evidence": [{**e, "article": articles.get(proof.graph or "")} for e in proof.evidence],
+        "evidence": [{**e, "article": e.get("article") or articles.get(proof.graph or "")} for e in proof.evidence],
         "sources": proof.sources,
     }

@@ -7,7 +7,6 @@ Where a page shows the model generically (statements, types), ``server.describe`
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -416,54 +415,43 @@ def article(reader: Reader, iri: str) -> Article | None:
     return Article(iri, _v(head, "title"), _v(head, "date"), head["body"].value, ordered)
 
 
-#: A sentence ends at ., ! or ? (before a closing quote or bracket), or at a line break.
-_SENTENCE = re.compile(r"[^\n.!?]*(?:[.!?]+[\"'”’)]*|\n|$)")
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """[start, end) of each sentence of ``text`` that has a letter or digit, without its surrounding space.
-
-    >>> sentences("One. Two!\\n\\nThree")
-    [(0, 4), (5, 9), (11, 16)]
-    """
-    spans = []
-    for match in _SENTENCE.finditer(text):
-        start, end = match.span()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if any(c.isalnum() for c in text[start:end]):
-            spans.append((start, end))
-    return sorted(set(spans))
+#: The build's coverage report of the article (``kg.coverage``): its figures, and the sentences no statement covers.
+COVERAGE = """
+SELECT ?sentences ?withFact ?claimOnly ?start ?end WHERE {
+  $this nkg:coverage ?report .
+  ?report nkg:contentSentences ?sentences ; nkg:sentencesWithFact ?withFact ; nkg:sentencesWithClaimOnly ?claimOnly .
+  OPTIONAL { ?report nkg:uncoveredSentence ?sentence . ?sentence oa:start ?start ; oa:end ?end }
+} ORDER BY ?start
+"""
 
 
 @dataclass(frozen=True)
 class Coverage:
+    """The build's figures for an article (``kg.coverage``): the page shows what ``kg coverage`` prints."""
+
     sentences: int
-    mapped: int
-    characters: int
-    covered_characters: int
+    with_fact: int
+    with_claim_only: int
+    #: [start, end) of each content sentence no statement covers.
+    unmapped: tuple[tuple[int, int], ...]
+
+    @property
+    def with_statement(self) -> int:
+        return self.with_fact + self.with_claim_only
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.mapped / self.sentences if self.sentences else 0.0
+        return 100.0 * self.with_statement / self.sentences if self.sentences else 0.0
 
 
-def unmapped_sentences(body: str, segments: list[Segment]) -> tuple[list[tuple[int, int]], Coverage]:
-    """The sentences no evidence segment touches, and the coverage figures.
-
-    Every sentence of the text counts as content today; once the model marks text zones (navigation,
-    picture credits), only content zones are to count, here.
-    """
-    spans = sentences(body)
-    covered = [False] * (len(body) + 1)
-    for segment in segments:
-        for i in range(segment.start, min(segment.end, len(body))):
-            covered[i] = True
-    unmapped = [(s, e) for s, e in spans if not any(covered[s:e])]
-    coverage = Coverage(len(spans), len(spans) - len(unmapped), len(body.strip()), sum(covered))
-    return unmapped, coverage
+def coverage(reader: Reader, iri: str) -> Coverage | None:
+    """The build's coverage report of the article, or None when there is none (a store the build did not fill)."""
+    rows = reader.select(COVERAGE, this=iri)
+    if not rows:
+        return None
+    head = rows[0]
+    unmapped = tuple((int(r["start"]), int(r["end"])) for r in rows if "start" in r)
+    return Coverage(int(head["sentences"]), int(head["withFact"]), int(head["claimOnly"]), unmapped)
 
 
 # -- the graph view, the home page, search ---------------------------------------------------------------

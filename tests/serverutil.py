@@ -32,6 +32,7 @@ from rdflib.compare import isomorphic
 
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import INFERRED_GRAPH
+from kg.project import ARTICLES_ENV, Project
 from server.proctree import children
 
 W3C = Path(__file__).resolve().parent / "w3c"
@@ -114,6 +115,11 @@ class Server:
         return [worker for http in self.http_processes() for worker in children(http)]
 
 
+def kg_env(project: Project | None) -> dict[str, str]:
+    """What a ``kg`` subprocess needs to build ``project`` as the tests do: its articles, if it has a selection."""
+    return {ARTICLES_ENV: ",".join(project.articles)} if project is not None and project.articles else {}
+
+
 @contextmanager
 def running_server(
     project, log: Path, settings: Mapping[str, Any] = TEST_SETTINGS, args: Sequence[str] = ()
@@ -123,7 +129,11 @@ def running_server(
     ``args`` go after ``serve``'s own (``--backend URL``, ``--graph IRI=FILE`` ...). With no
     ``project``, kg runs in the log's folder and is told of no project folder.
     """
-    env = {**os.environ, **{f"KG_SERVER_{key}": json.dumps(value) for key, value in settings.items()}}
+    env = {
+        **os.environ,
+        **{f"KG_SERVER_{key}": json.dumps(value) for key, value in settings.items()},
+        **kg_env(project),
+    }
     command = [sys.executable, "-m", "kg"]
     if project is not None:
         command += ["--project", str(project.root), "--build-dir", str(project.build_dir)]
@@ -234,9 +244,9 @@ def raw_http(server: Server, request: bytes, timeout: float = 10) -> tuple[int, 
     return int(head.split()[1]), body
 
 
-def assert_answers_as_locally(fronted: Server, local: Server, question: Path) -> None:
+def assert_answers_as_locally(fronted: Server, local: Server, question: Path, answers: Path) -> None:
     """A competency question: the server in front of a backend answers it as the local one, in every results
-    syntax, byte for byte and with the same headers, and as its golden answer says."""
+    syntax, byte for byte and with the same headers, and as its golden answer in ``answers`` says."""
     query = question.read_text(encoding="utf-8")
 
     def post(server: Server, **params) -> requests.Response:
@@ -250,11 +260,12 @@ def assert_answers_as_locally(fronted: Server, local: Server, question: Path) ->
         assert remote.content == reference.content, name
         for header in ("Content-Type", "X-Result-Rows", "X-Result-Truncated"):
             assert remote.headers[header] == reference.headers[header], header
-    if question.with_suffix(".txt").exists():
+    golden = answers / question.stem
+    if golden.with_suffix(".txt").exists():
         answer = "true\n" if post(fronted).json()["boolean"] else "false\n"
-        assert answer == question.with_suffix(".txt").read_text(encoding="utf-8")
+        assert answer == golden.with_suffix(".txt").read_text(encoding="utf-8")
     else:
-        assert post(fronted, format="tsv").text == question.with_suffix(".tsv").read_text(encoding="utf-8")
+        assert post(fronted, format="tsv").text == golden.with_suffix(".tsv").read_text(encoding="utf-8")
 
 
 def assert_graph_as_locally(fronted: Server, local: Server, query: str) -> None:

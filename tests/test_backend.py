@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import ANSWERS
 from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
 from serverutil import (
     ONLY_INFERRED,
@@ -31,6 +33,7 @@ from serverutil import (
     assert_a_runaway_is_stopped_at_the_limit,
     assert_answers_as_locally,
     assert_graph_as_locally,
+    kg_env,
     local_http_server,
     running_server,
 )
@@ -56,7 +59,8 @@ COUNT_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g
 
 def kg(project, *args) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "kg", "--project", str(project.root), "--build-dir", str(project.build_dir)]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **kg_env(project)})  # fmt: skip
 
 
 # --- the servers ---------------------------------------------------------------------------------
@@ -87,7 +91,7 @@ def no_build(tmp_path_factory) -> Path:
 def fronted(project, published, no_build, tmp_path_factory):
     """``kg serve --backend`` in front of the published store, with a build folder that does not exist."""
     log = tmp_path_factory.mktemp("fronted") / "server.log"
-    elsewhere = Project(project.root, no_build)
+    elsewhere = Project(project.root, no_build, project.articles)
     with running_server(elsewhere, log, SETTINGS, ["--backend", f"{published}/query"]) as server:
         yield server
 
@@ -169,7 +173,9 @@ def fake() -> Iterator[FakeBackend]:
 @pytest.fixture(scope="module")
 def fronted_fake(project, fake, no_build, tmp_path_factory):
     log = tmp_path_factory.mktemp("fronted-fake") / "server.log"
-    with running_server(Project(project.root, no_build), log, SETTINGS, ["--backend", f"{fake.url}sparql"]) as server:
+    with running_server(
+        Project(project.root, no_build, project.articles), log, SETTINGS, ["--backend", f"{fake.url}sparql"]
+    ) as server:
         yield server
 
 
@@ -200,7 +206,7 @@ def test_kg_serve_backend_needs_no_project_folder(published, tmp_path):
 
 @pytest.mark.parametrize("question", COMPETENCY, ids=lambda p: p.stem)
 def test_every_competency_question_is_answered_as_by_the_local_endpoint(fronted, local, question):
-    assert_answers_as_locally(fronted, local, question)
+    assert_answers_as_locally(fronted, local, question, ANSWERS)
 
 
 @pytest.mark.parametrize(
@@ -400,7 +406,9 @@ def test_the_query_page_offers_the_examples_and_says_a_backend_answers(fronted):
 def test_an_unreachable_backend_is_a_502_naming_it_in_one_line(project, no_build, tmp_path):
     backend = f"http://127.0.0.1:{free_port()}/query"
     settings = {**SETTINGS, "QUERY_WORKERS": 1, "HTTP_WORKERS": 1}
-    with running_server(Project(project.root, no_build), tmp_path / "log", settings, ["--backend", backend]) as server:
+    with running_server(
+        Project(project.root, no_build, project.articles), tmp_path / "log", settings, ["--backend", backend]
+    ) as server:
         assert requests.get(server.url + "health", timeout=10).status_code == 200
         assert requests.get(server.url + "query", timeout=10).status_code == 200  # the query page needs no data
         response = get(server, "ASK { ?s ?p ?o }")

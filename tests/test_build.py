@@ -1,4 +1,4 @@
-"""``kg build``: named graphs, determinism, reuse, and a second article with no code change."""
+"""``kg build``: named graphs, determinism, reuse. (More articles: ``tests/test_many_articles.py``.)"""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ import time
 
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT
 
 from kg.build import build, recover
-from kg.dataset import DATASET_FILE, STORE_DIR, open_store, read_manifest
+from kg.dataset import DATASET_FILE, STORE_DIR, in_default_graph, open_store, read_manifest
+from kg.project import Project
 from kg.query import run_query
 
-ARTICLE = "2025-08-17-witkoff-security-guarantees"
 WHO_HOSTS = "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }"
 
 
@@ -24,22 +23,29 @@ def files(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_the_build_holds_one_graph_per_article_plus_ontology_and_inferences(built):
-    names = [g.name for g in built.manifest.graphs]
-    assert names == ["ontology", f"article-{ARTICLE}", "inferred"]
-    assert [g.iri for g in built.manifest.graphs] == [
+@pytest.mark.general
+def test_the_build_holds_the_ontology_the_registry_a_graph_per_article_the_coverage_and_the_inferences(story_built):
+    manifest = story_built.manifest
+    assert manifest.articles == sorted(manifest.articles) and manifest.articles
+    assert [g.name for g in manifest.graphs] == ["ontology", "registry"] + [
+        f"article-{a}" for a in manifest.articles
+    ] + ["coverage", "inferred"]
+    assert [g.iri for g in manifest.graphs] == [
         "https://w3id.org/newskg/graph/ontology",
-        f"https://w3id.org/newskg/graph/article/{ARTICLE}",
+        "https://w3id.org/newskg/graph/registry",
+        *(f"https://w3id.org/newskg/graph/article/{a}" for a in manifest.articles),
+        "https://w3id.org/newskg/graph/coverage",
         "https://w3id.org/newskg/graph/inferred",
     ]
 
 
-def test_the_same_inputs_give_byte_identical_files(project, built, tmp_path):
+@pytest.mark.general
+def test_the_same_inputs_give_byte_identical_files(story, story_built, tmp_path):
     """Every file but the store's (RocksDB names its files and the store at random), and the store's quads."""
-    again = project.__class__(project.root, tmp_path / "again")
+    again = Project.at(story.root, tmp_path / "again")
     build(again, force=True)
-    assert without_store(files(again.build_dir)) == without_store(files(project.build_dir))
-    assert store_lines(again.build_dir) == store_lines(project.build_dir)
+    assert without_store(files(again.build_dir)) == without_store(files(story.build_dir))
+    assert store_lines(again.build_dir) == store_lines(story.build_dir)
 
 
 def without_store(contents: dict) -> dict:
@@ -52,12 +58,19 @@ def store_lines(build_dir) -> list[str]:
     return sorted(f"{quad} .\n" for quad in store)
 
 
-def test_the_store_holds_the_dataset_with_its_blank_node_labels(project, built):
-    """The quads of dataset.nq as any Oxigraph store keeps them (xsd:int, xsd:long ... become xsd:integer)."""
-    in_memory = ox.Store()
-    in_memory.extend(ox.parse(path=str(project.build_dir / DATASET_FILE), rename_blank_nodes=False))
-    assert store_lines(project.build_dir) == sorted(f"{quad} .\n" for quad in in_memory)
-    assert len(in_memory) == sum(info.triples for info in built.manifest.graphs)
+@pytest.mark.general
+def test_the_store_holds_the_dataset_with_its_blank_node_labels_and_the_merged_default_graph(story, story_built):
+    """The quads of dataset.nq as any Oxigraph store keeps them (xsd:int, xsd:long ... become xsd:integer), and
+    the triples of the ontology and the asserted graphs once more in the default graph."""
+    merged = {ox.NamedNode(info.iri) for info in story_built.manifest.graphs if in_default_graph(info)}
+    expected = ox.Store()
+    for quad in ox.parse(path=str(story.build_dir / DATASET_FILE), rename_blank_nodes=False):
+        expected.add(quad)
+        if quad.graph_name in merged:
+            expected.add(ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph()))
+    assert store_lines(story.build_dir) == sorted(f"{quad} .\n" for quad in expected)
+    named = sum(1 for quad in expected if not isinstance(quad.graph_name, ox.DefaultGraph))
+    assert named == sum(info.triples for info in story_built.manifest.graphs)
 
 
 def test_an_unchanged_project_reuses_its_build(project, built):
@@ -74,18 +87,6 @@ def test_a_changed_input_is_rebuilt(fixture_project):
     second = build(project)
     assert not second.reused
     assert second.manifest.inputs != first.manifest.inputs
-
-
-def test_a_second_article_needs_only_a_folder(fixture_project):
-    project = fixture_project()
-    shutil.copytree(ROOT / "data" / ARTICLE, project.root / "data" / ARTICLE)
-    report = build(project)
-    assert report.manifest.articles == [ARTICLE, "2031-04-02-harbour-summit"]
-    manifest, store = open_store(project.build_dir)
-    answer = run_query(store, manifest, WHO_HOSTS)
-    assert [s["who"].value for s in answer] == ["Ilse Varga"]
-    dates = run_query(store, manifest, "SELECT ?d WHERE { id:treaty-signing nkg:date ?d ; nkg:dateResolved true }")
-    assert [s["d"].value for s in dates] == ["2031-04-03T00:00:00"]
 
 
 def test_the_build_folder_is_readable_and_has_no_leftovers(project, built):
@@ -194,3 +195,16 @@ def test_extra_graphs_go_into_the_pinned_store_and_manifest_never_into_the_build
     assert manifest.graphs == [*read_manifest(project.build_dir).graphs, info]
     rows = run_query(store, manifest, "SELECT ?o { GRAPH <http://example.org/g> { ?s ?p ?o } } ORDER BY ?o")
     assert [row["o"].value for row in rows] == ["o", "o2"]
+
+
+def test_what_a_killed_build_left_in_the_cache_is_removed_by_the_next(fixture_project):
+    """A graph or closure being written into the cache when the build was killed: the next build removes it."""
+    project = fixture_project()
+    build(project)
+    kept = files(project.cache_dir)
+    (project.cache_dir / ".staging-k2j4x9").mkdir()  # a graph, half written
+    (project.cache_dir / ".staging-k2j4x9" / "graph.nt").write_text("<a:b> <a:b> ")
+    (project.cache_dir / ".staging-q8w1.ttl").write_text("@prefix")
+    (project.cache_dir / "closure-0123456789abcdef.partial").write_bytes(b"\x80")
+    assert build(project).reused
+    assert files(project.cache_dir) == kept

@@ -29,7 +29,7 @@ def test_build_prints_counts_and_timings_then_reuses_the_build(harbour):
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert lines[0] == "kg: built 1 article(s) into build"
-    assert lines[1] == "  triples: 1207 asserted, 1455 ontology, 497 inferred, 1371 filtered out"
+    assert lines[1] == "  triples: 1207 asserted, 1495 ontology, 505 inferred, 14 filtered out"
     assert lines[-2] == (
         "  coverage: 2031-04-02-harbour-summit: 4 of 7 content sentences carry a statement (4 a fact, 0 a claim"
         " only); 23 mentions of 13 of 13 entities"
@@ -88,7 +88,7 @@ def test_a_bad_mapping_is_one_line_naming_file_line_and_fact(harbour):
     result = kg(harbour, "validate")
     assert result.returncode == 2
     assert result.stderr == (
-        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:48: entity 'daily-beacon': unknown class 'Newspapr'\n"
+        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:49: entity 'daily-beacon': unknown class 'Newspapr'\n"
     )
 
 
@@ -96,7 +96,7 @@ def test_validate_writes_nothing(harbour):
     result = kg(harbour, "validate")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "kg: valid: 1 article(s), 1207 asserted triples, 497 inferred; mapping, reasoning and SHACL checks passed\n"
+        "kg: valid: 1 article(s), 1207 asserted triples, 505 inferred; mapping, reasoning and SHACL checks passed\n"
     )
     assert not harbour.build_dir.exists()
 
@@ -132,8 +132,8 @@ def test_export_guesses_the_format_from_the_extension(harbour, tmp_path):
     out = tmp_path / "inferred.nt"
     result = kg(harbour, "export", "--graph", "inferred", "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"kg: wrote 497 triples (inferred, ntriples) to {out}\n"
-    assert len(out.read_text().splitlines()) == 497
+    assert result.stdout == f"kg: wrote 505 triples (inferred, ntriples) to {out}\n"
+    assert len(out.read_text().splitlines()) == 505
 
 
 def test_export_refuses_an_unknown_extension_without_format(harbour, tmp_path):
@@ -148,8 +148,8 @@ def test_a_query_with_its_own_from_queries_only_that_graph(harbour):
     only_ontology = kg(
         harbour, "query", "--format", "csv", count.format("FROM <https://w3id.org/newskg/graph/ontology>")
     )
-    assert union.stdout == "n\n3159\n"  # text mode reads CSV's CRLF as newlines
-    assert only_ontology.stdout == "n\n1455\n"
+    assert union.stdout == "n\n3224\n"  # text mode reads CSV's CRLF as newlines
+    assert only_ontology.stdout == "n\n1495\n"
 
 
 def test_construct_prints_turtle_with_the_project_prefixes(harbour):
@@ -203,6 +203,14 @@ BAD_ARGUMENTS = [
     ["serve", "--host"],
     ["serve", "--backend", "file:///etc/passwd"],
     ["serve", "--bakend", "http://127.0.0.1:9/sparql"],
+    ["schema", "extra"],
+    ["new-article"],
+    ["new-article", "2031-04-03-follow-up", "--date", "2031-04-03"],
+    ["new-article", "2031-04-03-follow-up", "--txt", "{tmp}/a-file.txt", "--date", "2031-04-03"],
+    ["new-article", "Follow Up", "--text", "{tmp}/a-file.txt", "--date", "2031-04-03"],
+    ["new-article", "2031-04-03-follow-up", "--text", "{tmp}/a-file.txt", "--date", "3 April"],
+    ["new-article", "2031-04-03-follow-up", "--text", "{tmp}/no-such-file.txt", "--date", "2031-04-03"],
+    ["new-article", "2031-04-02-harbour-summit", "--text", "{tmp}/a-file.txt", "--date", "2031-04-02"],
 ]
 
 
@@ -247,6 +255,7 @@ def test_every_command_refuses_bad_arguments_in_one_line_with_exit_code_2_and_wr
             "kg export: error: unrecognized arguments: --grph all; did you mean '--graph'?",
         ),
         (["serve", "--prot", "8080"], "did you mean '--port'?"),
+        (["new-artcle"], "did you mean 'new-article'?"),
     ],
 )
 def test_a_misspelled_command_or_option_gets_a_suggestion(tmp_path, arguments, message):
@@ -257,7 +266,10 @@ def test_a_misspelled_command_or_option_gets_a_suggestion(tmp_path, arguments, m
     assert message in result.stderr
 
 
-@pytest.mark.parametrize("command", ["build", "coverage", "validate", "query", "explain", "export", "publish", "serve"])
+@pytest.mark.parametrize(
+    "command",
+    ["build", "coverage", "schema", "new-article", "validate", "query", "explain", "export", "publish", "serve"],
+)
 def test_each_commands_help_has_a_description_its_defaults_and_an_example(tmp_path, command):
     result = subprocess.run(
         [sys.executable, "-m", "kg", command, "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path
@@ -291,3 +303,10 @@ def test_export_to_a_place_that_cannot_be_written_is_one_line(harbour, tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("kg: error: cannot write /proc/newskg.trig: ") and "None" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_schema_into_a_place_that_cannot_be_written_is_one_line(harbour):
+    (harbour.root / "data" / "schema").write_text("a file where the schemas' folder goes\n")
+    result = kg(harbour, "schema")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "kg: error: cannot write data/schema/mapping.schema.json: File exists\n"

@@ -26,6 +26,7 @@ from xml.dom.minidom import Document, Element
 
 import pyoxigraph as ox
 import pytest
+from conftest import ANSWERS
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import to_isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
@@ -76,13 +77,13 @@ def endpoint(project, built, tmp_path_factory) -> Iterator[Any]:
 
 def expected_solutions(question: Path) -> tuple[list[str], list[tuple]]:
     """Variable names and rows (rdflib terms) of a competency question's exact answer."""
-    with question.with_suffix(".tsv").open("rb") as tsv:
+    with (ANSWERS / f"{question.stem}.tsv").open("rb") as tsv:
         result = Result.parse(tsv, format="tsv")
     return [str(v) for v in result.vars], [tuple(row) for row in result]
 
 
 def expected_boolean(question: Path) -> bool:
-    return question.with_suffix(".txt").read_text(encoding="utf-8").strip() == "true"
+    return (ANSWERS / f"{question.stem}.txt").read_text(encoding="utf-8").strip() == "true"
 
 
 def graph_of(ntriples: str | bytes) -> Graph:
@@ -426,7 +427,7 @@ CURL_EXAMPLES = [
         "-H 'Accept: text/tab-separated-values' --data-binary @queries/13-alaska-summit.rq",
         200,
         "text/tab-separated-values; charset=utf-8",
-        body=COMPETENCY / "13-alaska-summit.tsv",
+        body=ANSWERS / "13-alaska-summit.tsv",
     ),
     CurlExample(
         "select-file-compressed-format-tsv",
@@ -434,7 +435,7 @@ CURL_EXAMPLES = [
         "--data-urlencode query@queries/35-background-knowledge.rq -d format=tsv",
         200,
         "text/tab-separated-values; charset=utf-8",
-        body=COMPETENCY / "35-background-knowledge.tsv",
+        body=ANSWERS / "35-background-knowledge.tsv",
         content_encoding="gzip",
     ),
     CurlExample(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kg.evidence import occurrences
 from kg.query import run_query
+
+pytestmark = pytest.mark.general
 
 STORY_TRIPLES_WITHOUT_EVIDENCE = """
 SELECT ?s ?p ?o WHERE {
@@ -25,35 +29,8 @@ def select(store, query):
     return [tuple(s) for s in run_query(oxigraph, manifest, query)]
 
 
-def test_every_story_triple_has_evidence_or_a_cited_source(store):
-    assert select(store, STORY_TRIPLES_WITHOUT_EVIDENCE) == []
-
-
-def test_story_triples_are_many_and_nearly_all_from_the_text(store):
-    counts = select(
-        store,
-        """SELECT (COUNT(DISTINCT ?a) AS ?fromText) (COUNT(DISTINCT ?b) AS ?fromSources) WHERE {
-             { ?a a owl:Axiom ; nkg:evidence ?segment }
-             UNION { ?b a owl:Axiom ; dcterms:source ?source . FILTER NOT EXISTS { ?b nkg:evidence ?x } }
-           }""",
-    )
-    from_text, from_sources = (int(term.value) for term in counts[0])
-    assert (from_text, from_sources) == (1584, 45)
-
-
-def test_quote_selectors_carry_the_context_around_the_quote(store):
-    rows = select(
-        store,
-        """SELECT ?prefix ?exact ?suffix ?start ?end WHERE {
-             <https://w3id.org/newskg/article/2025-08-17-witkoff-security-guarantees#char=331,334>
-               oa:hasSelector ?q , ?p .
-             ?q oa:prefix ?prefix ; oa:exact ?exact ; oa:suffix ?suffix .
-             ?p oa:start ?start ; oa:end ?end .
-           }""",
-    )
-    assert [tuple(term.value for term in row) for row in rows] == [
-        ("ska on Friday.\n\nMr Witkoff told ", "CCN", " today that the Russian Presiden", "331", "334")
-    ]
+def test_every_story_triple_has_evidence_or_a_cited_source(story_store):
+    assert select(story_store, STORY_TRIPLES_WITHOUT_EVIDENCE) == []
 
 
 def article_texts(store) -> dict[str, str]:
@@ -61,10 +38,10 @@ def article_texts(store) -> dict[str, str]:
     return {a.value: t.value for a, t in rows}
 
 
-def test_every_quote_selector_picks_out_one_place_with_its_prefix_and_suffix(store):
-    texts = article_texts(store)
+def test_every_quote_selector_picks_out_one_place_with_its_prefix_and_suffix(story_store):
+    texts = article_texts(story_store)
     rows = select(
-        store,
+        story_store,
         """SELECT ?article ?prefix ?exact ?suffix WHERE {
              ?segment a nkg:TextSegment ; oa:hasSource ?article ;
                       oa:hasSelector [ oa:prefix ?prefix ; oa:exact ?exact ; oa:suffix ?suffix ] }""",
@@ -74,11 +51,11 @@ def test_every_quote_selector_picks_out_one_place_with_its_prefix_and_suffix(sto
     assert ambiguous == []
 
 
-def test_every_segment_lies_in_one_zone_and_facts_prefer_the_body(store):
+def test_every_segment_lies_in_one_zone_and_facts_prefer_the_body(story_store):
     """A fact quoted from a caption or a credit has no copy of its words in the body."""
-    texts = article_texts(store)
+    texts = article_texts(story_store)
     rows = select(
-        store,
+        story_store,
         """SELECT ?article ?exact ?start ?zone WHERE {
              ?axiom nkg:certainty ?c ; nkg:evidence ?segment .
              ?segment oa:hasSource ?article ; nkg:zone ?zone ;
@@ -87,7 +64,7 @@ def test_every_segment_lies_in_one_zone_and_facts_prefer_the_body(store):
     )
     bodies: dict[str, list[tuple[int, int]]] = {}
     for article, start, end in select(
-        store,
+        story_store,
         """SELECT ?a ?s ?e WHERE { ?a dcterms:hasPart ?p . ?p nkg:zone nkg:bodyZone ;
                                    oa:hasSelector [ oa:start ?s ; oa:end ?e ] }""",
     ):
@@ -101,10 +78,10 @@ def test_every_segment_lies_in_one_zone_and_facts_prefer_the_body(store):
     assert in_body_too == []
 
 
-def test_every_occurrence_of_a_name_is_a_mention_of_its_entity(store):
-    texts = article_texts(store)
+def test_every_occurrence_of_a_name_is_a_mention_of_its_entity(story_store):
+    texts = article_texts(story_store)
     names = select(
-        store,
+        story_store,
         """SELECT ?article ?entity ?name WHERE {
              GRAPH ?g { ?entity rdfs:label|skos:altLabel ?name }
              ?article a nkg:Article . FILTER (STRENDS(STR(?g), STRAFTER(STR(?article), "/article/")))
@@ -112,7 +89,7 @@ def test_every_occurrence_of_a_name_is_a_mention_of_its_entity(store):
     )
     mentions: dict[str, list[tuple[int, int]]] = {}
     for entity, start, end in select(
-        store,
+        story_store,
         """SELECT ?entity ?s ?e WHERE { ?m a nkg:Mention ; oa:hasBody ?entity ;
                                         oa:hasTarget/oa:hasSelector [ oa:start ?s ; oa:end ?e ] }""",
     ):

@@ -137,7 +137,7 @@ CASES = {
         "    mention: Northland\n",
         "    mention: Northland\n    wikidata: {item: X12, source: 'https://example.org/x'}\n",
         "wikidata: {item: X12, source: 'https://example.org/x'}",
-        "entity 'northland': a Wikidata item is Q and a number, not 'X12'",
+        "entity 'northland' wikidata: 'item' must be Q and a number, not 'X12'",
     ),
     "the same words for two entities": (
         "    label: Tomas Reed\n",
@@ -150,6 +150,15 @@ CASES = {
         "    clause: Southmark agreed",
         "clause: Southmark agreed",
         "claim 'reed-northland-agreed': 'clause': not found in the quote: 'Southmark agreed'",
+    ),
+    "two statuses in one article": (
+        "    date: Monday\n    status: held\n",
+        "    date: Monday\n    status: held\n"
+        "  - quote: a summit on fishing rights\n    about: harbour-summit\n    status: planned\n",
+        "- quote: a summit on fishing rights",
+        "fact about 'harbour-summit': 'Harbour summit' has the status 'planned' here and 'held' in fact about"
+        " 'harbour-summit' (data/2031-04-02-harbour-summit/mapping.yaml:LINE): one article gives one status, as of"
+        " its date",
     ),
     "ambiguous quote": (
         "  - quote: Northland's Prime Minister\n    about: prime-minister-of-northland",
@@ -170,6 +179,8 @@ def test_bad_mapping_stops_the_build_with_one_clear_message(fixture_project, cas
         build(project)
     error = str(raised.value)
     assert "\n" not in error
+    if ":LINE)" in message:  # the line of the fixture's first fact, which the message cites
+        message = message.replace(":LINE)", f":{line_of(project, 'for a summit on fishing rights.')})")
     assert error == f"{MAPPING}:{line_of(project, locator)}: {message}"
     after = {p: p.read_bytes() for p in project.build_dir.rglob("*") if p.is_file()}
     assert after == before, "a failed build must leave the previous build untouched"

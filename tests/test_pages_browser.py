@@ -14,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 from browser import headless_chromium
+from conftest import ANSWERS
 from serverutil import endpoint_fixture, select  # noqa: F401 - a fixture
 from tools import require
 
@@ -109,7 +110,7 @@ def test_from_the_home_page_to_what_putin_demanded_and_according_to_whom(browser
         for p, part, o in claim["says"]
         if p == NKG + "partOfProposal" and o == terms
     )
-    expected = (COMPETENCY / "19-putin-demands.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    expected = (ANSWERS / "19-putin-demands.tsv").read_text(encoding="utf-8").splitlines()[1:]
     assert demands == sorted(tuple(_plain(cell) for cell in line.split("\t")) for line in expected)
 
 
@@ -219,7 +220,7 @@ def test_the_timeline_is_in_date_order_and_filters_by_actor(browser, endpoint):
     visible = browser.execute_script(
         "return Array.from(document.querySelectorAll('#timeline .event:not([hidden])'), (e) => [e.dataset.day, e.querySelector('h2').innerText])"
     )
-    expected = (COMPETENCY / "08-starmer-events.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    expected = (ANSWERS / "08-starmer-events.tsv").read_text(encoding="utf-8").splitlines()[1:]
     dated = [
         (_plain(day), _plain(event))
         for event, day, _ in (line.split("\t") for line in expected)
@@ -284,7 +285,7 @@ def run_example(browser, endpoint, name: str) -> str:
 
 def test_choosing_an_example_runs_it_and_iris_link_to_their_pages(browser, endpoint):
     status = run_example(browser, endpoint, "13-alaska-summit")
-    expected = (COMPETENCY / "13-alaska-summit.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    expected = (ANSWERS / "13-alaska-summit.tsv").read_text(encoding="utf-8").splitlines()[1:]
     assert status.startswith(f"{len(expected)} row{'' if len(expected) == 1 else 's'} in ")
     browser.get(endpoint.url + "query?query=" + requests.utils.quote("SELECT ?p { ?p a nkg:Person } ORDER BY ?p"))
     wait(browser, lambda d: "rows" in d.find_element("id", "status").text)
@@ -297,7 +298,7 @@ def test_choosing_an_example_runs_it_and_iris_link_to_their_pages(browser, endpo
 
 def test_an_ask_says_true_or_false(browser, endpoint):
     status = run_example(browser, endpoint, "23-putin-agreement-not-a-fact")
-    expected = (COMPETENCY / "23-putin-agreement-not-a-fact.txt").read_text(encoding="utf-8").strip()
+    expected = (ANSWERS / "23-putin-agreement-not-a-fact.txt").read_text(encoding="utf-8").strip()
     assert status.startswith(f"{expected} in ")
     assert browser.find_element("css selector", ".boolean").text == expected
 

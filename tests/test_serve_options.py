@@ -13,7 +13,7 @@ import sys
 
 import pytest
 import requests
-from serverutil import TEST_SETTINGS, running_server
+from serverutil import TEST_SETTINGS, kg_env, running_server
 
 SETTINGS = {key: value for key, value in TEST_SETTINGS.items() if key != "GRAPHS"}
 GRAPH = "http://example.org/extra?v=1"
@@ -27,7 +27,7 @@ def kg_serve(project, *args: str, env: dict | None = None) -> subprocess.Complet
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **kg_env(project), **(env or {})},
     )
 
 
@@ -156,7 +156,7 @@ def test_inputs_that_do_not_build_leave_the_last_good_build_served_with_a_loud_w
         warnings = [line for line in server.log_text().splitlines() if line.startswith("kg: WARNING: ")]
         assert warnings[0] == "kg: WARNING: the inputs do not build; serving the last good build instead"
         assert warnings[1] == (
-            "kg: WARNING: why: data/2031-04-02-harbour-summit/mapping.yaml:48: entity 'daily-beacon':"
+            "kg: WARNING: why: data/2031-04-02-harbour-summit/mapping.yaml:49: entity 'daily-beacon':"
             " unknown class 'Newspapr'"
         )
         health = requests.get(server.url + "health", timeout=10).json()
@@ -170,6 +170,6 @@ def test_inputs_that_do_not_build_and_no_build_at_all_end_kg_serve_in_one_line(f
     result = kg_serve(project)
     assert (result.returncode, result.stderr) == (
         2,
-        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:48: entity 'daily-beacon': unknown class 'Newspapr'\n",
+        "kg: error: data/2031-04-02-harbour-summit/mapping.yaml:49: entity 'daily-beacon': unknown class 'Newspapr'\n",
     )
     assert not project.build_dir.exists()

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from conftest import ANSWERS
 from serverutil import endpoint_fixture  # noqa: F401 - a fixture
 from tools import require
 
@@ -72,7 +73,7 @@ def page(endpoint, **params) -> _Text:
 def test_a_linked_competency_question_shows_as_a_table(endpoint):
     query = (COMPETENCY / "01-people-and-offices.rq").read_text(encoding="utf-8")
     shown = page(endpoint, query=query)
-    expected_rows = len((COMPETENCY / "01-people-and-offices.tsv").read_text(encoding="utf-8").splitlines()) - 1
+    expected_rows = len((ANSWERS / "01-people-and-offices.tsv").read_text(encoding="utf-8").splitlines()) - 1
     assert re.fullmatch(rf"{expected_rows} rows in [\d.]+ s", shown.by_id["status"])
     assert "Alexander Stubb @en" in shown.cells and "President of Finland @en" in shown.cells
     assert shown.by_id["links"] == "jsonxmlcsvtsv"

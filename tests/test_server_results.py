@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.formats import RDF_SYNTAXES, RESULTS_SYNTAXES
+from kg.query import run_query
 from server.frames import Job, QueryRequest
 from server.worker import answer
 
@@ -52,7 +53,7 @@ def test_without_a_cut_every_format_is_byte_for_byte_oxigraphs(store):
     query = "SELECT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s)) } ORDER BY ?s ?p ?o LIMIT 50"
     for name, syntax in RESULTS_SYNTAXES.items():
         _, body = answer(oxigraph, manifest, request(query, results_format=name))
-        direct = oxigraph.query(query, use_default_graph_as_union=True).serialize(format=syntax.oxigraph)
+        direct = run_query(oxigraph, manifest, query).serialize(format=syntax.oxigraph)
         assert body == direct, name
 
 
@@ -61,7 +62,7 @@ def test_the_cut_keeps_the_first_rows_and_says_so(store):
     query = "SELECT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?s)) } ORDER BY ?s ?p ?o"
     header, body = answer(oxigraph, manifest, request(query, results_format="tsv", row_limit=7))
     assert (header.rows, header.truncated) == (7, True)
-    full = oxigraph.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.TSV)
+    full = run_query(oxigraph, manifest, query).serialize(format=ox.QueryResultsFormat.TSV)
     assert body.splitlines() == full.splitlines()[:8]
     exact = answer(oxigraph, manifest, request(query + " LIMIT 7", results_format="tsv", row_limit=7))[0]
     assert (exact.rows, exact.truncated) == (7, False)

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 from browser import headless_chromium
+from conftest import ANSWERS
 from serverutil import endpoint_fixture, local_http_server  # noqa: F401 - endpoint_fixture is a fixture
 from tools import require
 
@@ -118,7 +119,7 @@ def as_yasr_shows(term: ox.NamedNode | ox.Literal) -> str:
 
 def expected_rows(question: str) -> list[list[str]]:
     """The rows of a competency question's exact answer (its .tsv file), as YASR writes them."""
-    tsv = (COMPETENCY / f"{question}.tsv").read_bytes()
+    tsv = (ANSWERS / f"{question}.tsv").read_bytes()
     solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
     names = [v.value for v in solutions.variables]
     return [[as_yasr_shows(solution[name]) for name in names] for solution in solutions]
@@ -139,7 +140,7 @@ def test_yasgui_shows_a_competency_question_as_a_table(browser, site, endpoint, 
 @pytest.mark.parametrize("question", ["23-putin-agreement-not-a-fact", "24-putin-agreement-is-claimed"])
 def test_yasgui_shows_an_ask_answer(browser, site, endpoint, question):
     shown = run_in_yasgui(browser, site, endpoint, (COMPETENCY / f"{question}.rq").read_text(encoding="utf-8"))
-    expected = (COMPETENCY / f"{question}.txt").read_text(encoding="utf-8").strip()
+    expected = (ANSWERS / f"{question}.txt").read_text(encoding="utf-8").strip()
     assert shown.content_type == "application/sparql-results+json"
     assert shown.boolean == expected.capitalize()
 

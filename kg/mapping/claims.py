@@ -20,9 +20,6 @@ from kg.mapping.statements import Kind
 from kg.namespaces import ID, NKG
 from kg.vocabulary import PropertyKind
 
-CLAIM_KEYS = {"quote", "occurrence", "label", "claimant", "verb", "status", "through", "during", "quotation"}
-CLAIM_KEYS |= {"clause", "says", "coreference"}
-SAY_KEYS = {"statement", "certainty", "polarity", "time", "hedge", "condition"}
 #: The factuality a proposition has unless its entry says otherwise: the claimant commits to it.
 SAID = {"certainty": "certain", "polarity": "positive", "time": "happened"}
 #: The factuality of a condition: only possible, and hypothetical.
@@ -58,7 +55,6 @@ def proposition_ids(name: str, says: Any) -> list[str]:
 
 def map_claim(ctx: MappingContext, name: str, entry: Any) -> ClaimRecord:
     fact = f"claim '{name}'"
-    ctx.check_keys(entry, CLAIM_KEYS, fact)
     claim = ctx.ids[name]
     span = ctx.locate(ctx.required(entry, "quote", fact), entry.get("occurrence"), entry, fact)
     origin = ctx.origin(entry, fact)
@@ -99,7 +95,6 @@ def _map_say(
 ) -> None:
     """One item of ``says``: ``[subject, property, object]``, or a mapping with ``statement`` and factuality."""
     if isinstance(item, dict):
-        ctx.check_keys(item, SAY_KEYS, fact)
         options = item
         statement = ctx.required(item, "statement", fact)
     else:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
@@ -17,10 +16,13 @@ from kg.errors import MappingError
 from kg.evidence import QuoteError, Span, describe_segment, locate, locate_all
 from kg.mapping.statements import ConflictingTime, Kind, Origin, Statements
 from kg.namespaces import NKG, bind_prefixes
-from kg.project import MAPPING_FILE, Project
+from kg.project import Project
 from kg.text import BODY, Zoning
 from kg.vocabulary import Property, PropertyKind, Vocabulary
 from kg.yamlfile import Located
+
+if TYPE_CHECKING:
+    from kg.mapping.registry import Registry
 
 #: Ids and folder names: lowercase words joined by '-'.
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -44,11 +46,15 @@ class MappingContext:
     Every helper that finds a problem raises a MappingError naming the file, the line and the entry.
     """
 
-    def __init__(self, folder: Path, project: Project, vocabulary: Vocabulary) -> None:
-        self.folder = folder
-        self.slug = folder.name
-        self.display = project.display(folder / MAPPING_FILE)
+    def __init__(self, file: Path, project: Project, vocabulary: Vocabulary, registry: Registry | None = None) -> None:
+        self.folder = file.parent
+        self.slug = self.folder.name
+        self.display = project.display(file)
         self.vocabulary = vocabulary
+        #: The project-wide things every mapping may name (None while the registry itself is read).
+        self.registry = registry
+        #: The language of labels and notes: the article's.
+        self.language = "en"
         self.graph = bind_prefixes(Graph())
         self.statements = Statements()
         self.ids: dict[str, URIRef] = {}
@@ -71,28 +77,6 @@ class MappingContext:
     def error(self, message: str, node: Any, fact: str | None = None, key: str | None = None) -> MappingError:
         """A MappingError at the line of ``key`` in ``node`` (or of ``node`` itself)."""
         return MappingError(message, source=self.where(node, key), fact=fact)
-
-    def check_keys(self, entry: Any, allowed: set[str], fact: str, properties: bool = False) -> None:
-        """Refuse keys that are neither ``allowed`` nor (when ``properties``) declared properties."""
-        if not isinstance(entry, dict):
-            raise self.error("expected a mapping of keys to values", entry, fact)
-        for key in entry:
-            if key in allowed or (properties and (key == "date" or self.property(str(key)) is not None)):
-                continue
-            what = "key or property" if properties else "key"
-            candidates = sorted(allowed) + (self._property_names() if properties else [])
-            hint = difflib.get_close_matches(str(key), candidates, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            expected = f" (keys: {', '.join(sorted(allowed))}{', or a property of the ontology' if properties else ''})"
-            raise self.error(f"unknown {what} {key!r}{suggestion}{expected if not hint else ''}", entry, fact, key)
-
-    def _property_names(self) -> list[str]:
-        """Names a mapping can use for the ontology's properties: nkg local names, others prefixed."""
-        names = []
-        for iri in self.vocabulary.properties:
-            local = str(iri).removeprefix(str(NKG))
-            names.append(local if local != str(iri) else self.graph.namespace_manager.normalizeUri(iri))
-        return names
 
     def required(self, entry: dict, key: str, fact: str) -> Any:
         value = entry.get(key)
@@ -118,10 +102,13 @@ class MappingContext:
         if isinstance(name, str):
             if name in self.ids:
                 return self.ids[name]
+            if self.registry is not None and name in self.registry.entities:
+                return self.registry.entities[name].iri
             individual = self.vocabulary.individual_from_name(name)
             if individual is not None:
                 return individual
-        raise self.error(f"unknown entity {name!r}: declare it under 'entities'", node, fact, key)
+        where = " or in the registry" if self.registry is not None and self.registry.entities else ""
+        raise self.error(f"unknown entity {name!r}: declare it under 'entities'{where}", node, fact, key)
 
     def property(self, name: str) -> Property | None:
         return None if name == "date" else self.vocabulary.property_from_name(name)
@@ -145,14 +132,14 @@ class MappingContext:
     def name(self, subject: URIRef, cls: URIRef, label: str, span: Span | None, origin: Origin) -> None:
         """Type and label a resource the mapping makes itself (claims, propositions, corrections ...)."""
         self.labels[subject] = label
-        for triple in ((subject, RDF.type, cls), (subject, RDFS.label, Literal(label, lang=self.article.language))):
+        for triple in ((subject, RDF.type, cls), (subject, RDFS.label, Literal(label, lang=self.language))):
             self.statements.add(triple, Kind.RECORD, span=span, origin=origin)
 
     # -- values -----------------------------------------------------------------------------------
 
     def literal(self, prop: Property, value: Any, node: Any, fact: str, key: str | None = None) -> Literal:
         if prop.kind is PropertyKind.ANNOTATION:
-            return Literal(str(value), lang=self.article.language)
+            return Literal(str(value), lang=self.language)
         datatype = prop.range
         try:
             if datatype == XSD.boolean:

@@ -19,13 +19,9 @@ from kg.mapping.context import MappingContext
 from kg.mapping.statements import Kind
 from kg.namespaces import NKG, OA
 
-CORRECTION_KEYS = {"quote", "wording", "correct", "of", "note", "source", "confidence"}
-ANOMALY_KEYS = {"quote", "label", "note"}
-
 
 def map_correction(ctx: MappingContext, name: str, entry: Any) -> None:
     fact = f"correction '{name}'"
-    ctx.check_keys(entry, CORRECTION_KEYS, fact)
     correction = ctx.ids[name]
     passages = ctx.locate_every(ctx.required(entry, "quote", fact), entry, fact)
     wording = str(ctx.required(entry, "wording", fact))
@@ -43,7 +39,7 @@ def map_correction(ctx: MappingContext, name: str, entry: Any) -> None:
     state(NKG.wordingAsStated, Literal(wording), "wording")
     state(NKG.correctWording, Literal(correct), "correct")
     state(NKG.correctionOf, ctx.resource(ctx.required(entry, "of", fact), entry, fact, "of"), "of")
-    state(RDFS.comment, Literal(str(ctx.required(entry, "note", fact)), lang=ctx.article.language), "note")
+    state(RDFS.comment, Literal(str(ctx.required(entry, "note", fact)), lang=ctx.language), "note")
     state(NKG.confidence, ctx.choice(entry, "confidence", fact, NKG.CorrectionConfidence), "confidence")
     if entry.get("source"):
         state(DCTERMS.source, ctx.source(entry, fact), "source")
@@ -51,7 +47,6 @@ def map_correction(ctx: MappingContext, name: str, entry: Any) -> None:
 
 def map_anomaly(ctx: MappingContext, name: str, entry: Any) -> None:
     fact = f"anomaly '{name}'"
-    ctx.check_keys(entry, ANOMALY_KEYS, fact)
     anomaly = ctx.ids[name]
     passages = ctx.locate_every(ctx.required(entry, "quote", fact), entry, fact)
     support = {"span": _first(ctx, passages), "origin": ctx.origin(entry, fact)}
@@ -59,7 +54,7 @@ def map_anomaly(ctx: MappingContext, name: str, entry: Any) -> None:
     ctx.add((anomaly, OA.motivatedBy, OA.questioning), Kind.RECORD, entry, fact, "quote", **support)
     for passage in passages:
         ctx.add((anomaly, OA.hasTarget, ctx.segment(passage)), Kind.RECORD, entry, fact, "quote", **support)
-    note = Literal(str(ctx.required(entry, "note", fact)), lang=ctx.article.language)
+    note = Literal(str(ctx.required(entry, "note", fact)), lang=ctx.language)
     ctx.add((anomaly, RDFS.comment, note), Kind.RECORD, entry, fact, "note", **support)
 
 

@@ -18,14 +18,13 @@ from rdflib.namespace import RDF, RDFS, XSD
 from kg.dates import day_start, resolve_day
 from kg.evidence import Span
 from kg.mapping.context import MappingContext
+from kg.mapping.grammar import keys
 from kg.mapping.statements import Kind
 from kg.namespaces import ID, NKG
 
-#: Keys of a fact that are not property names.
-FACT_KEYS = {"quote", "occurrence", "about", "note", "a", "coreference", "time", "hedge", "participation"}
-BACKGROUND_KEYS = {"source", "about", "note", "a"}
-PARTICIPATION_KEYS = {"agent", "role", "status", "purpose"}
-SAME_DAY_KEYS = {"sameDayAs", "words"}
+#: Keys of a fact and of background that are not property names.
+FACT_KEYS = keys("fact") - {"date"}
+BACKGROUND_KEYS = keys("background")
 #: Time statuses a fact can have: what is hypothetical is never a fact (it is a claim's proposition).
 FACT_TIMES = {NKG.happened, NKG.planned}
 
@@ -46,7 +45,6 @@ def map_fact(ctx: MappingContext, entry: Any, named_in: dict[Span, URIRef], pend
     """State one fact; ``named_in`` holds every mention found so far (coreferent words are added to it)."""
     about = entry.get("about") if isinstance(entry, dict) else None
     fact = f"fact about '{about}'"
-    ctx.check_keys(entry, FACT_KEYS, fact, properties=True)
     subject = ctx.resource(ctx.required(entry, "about", fact), entry, fact, "about")
     span = ctx.locate(ctx.required(entry, "quote", fact), entry.get("occurrence"), entry, fact)
     support: dict = {"span": span, "origin": ctx.origin(entry, fact)}
@@ -84,7 +82,6 @@ def map_fact(ctx: MappingContext, entry: Any, named_in: dict[Span, URIRef], pend
 def map_background(ctx: MappingContext, entry: Any) -> None:
     about = entry.get("about") if isinstance(entry, dict) else None
     fact = f"background about '{about}'"
-    ctx.check_keys(entry, BACKGROUND_KEYS, fact, properties=True)
     subject = ctx.resource(ctx.required(entry, "about", fact), entry, fact, "about")
     support = {"source": ctx.source(entry, fact), "origin": ctx.origin(entry, fact)}
     for class_name in ctx.as_list(entry.get("a")):
@@ -127,7 +124,6 @@ def map_date(
     """The event's day: from printed words (kept verbatim in nkg:dateAsStated), or from another event's day."""
     quote: Span = support["span"]
     if isinstance(value, dict):
-        ctx.check_keys(value, SAME_DAY_KEYS, fact)
         anchor = ctx.resource(ctx.required(value, "sameDayAs", fact), value, fact, "sameDayAs")
         words = ctx.words_in(ctx.required(value, "words", fact), quote, value, fact, "words")
         pending.append(PendingDate(subject, anchor, ctx.article.text[words.start : words.end], support, entry, fact))
@@ -195,7 +191,6 @@ def map_participation(ctx: MappingContext, event: URIRef, items: Any, entry: dic
     stated = 0
     for item in ctx.as_list(items):
         what = f"{fact} participation"
-        ctx.check_keys(item, PARTICIPATION_KEYS, what)
         agent = ctx.resource(ctx.required(item, "agent", what), item, what, "agent")
         status = ctx.choice(item, "status", what, NKG.ParticipationStatus)
         roles = [
@@ -207,7 +202,7 @@ def map_participation(ctx: MappingContext, event: URIRef, items: Any, entry: dic
             raise ctx.error(f"the id '{node_id}' of this participation is already used", item, what, "agent")
         label = f"{ctx.label_of(agent, _local(agent))} in {ctx.label_of(event, _local(event))}"
         ctx.add((node, RDF.type, NKG.Participation), Kind.FACT, item, what, **support)
-        ctx.add((node, RDFS.label, Literal(label, lang=ctx.article.language)), Kind.NAMING, item, what, **support)
+        ctx.add((node, RDFS.label, Literal(label, lang=ctx.language)), Kind.NAMING, item, what, **support)
         triples = [(event, NKG.hasParticipation, node), (node, NKG.participant, agent)]
         triples += [(node, NKG.participationStatus, status)] + [(node, NKG.role, role) for role in roles]
         triples += [

@@ -20,56 +20,57 @@ from kg.evidence import Span
 from kg.mapping.claims import ClaimRecord, map_claim, proposition_ids
 from kg.mapping.context import SLUG, Article, MappingContext
 from kg.mapping.corrections import map_anomaly, map_correction
-from kg.mapping.entities import map_entity
+from kg.mapping.entities import map_entity, name_known
 from kg.mapping.facts import PendingDate, map_background, map_fact, resolve_pending_dates
 from kg.mapping.mentions import AmbiguousName, find_mentions, write_mentions
-from kg.mapping.rules import check_claim_fact_boundary, check_one_entity_per_thing
+from kg.mapping.registry import Registry
+from kg.mapping.rules import check_claim_fact_boundary, check_one_entity_per_thing, check_one_status_per_article
+from kg.mapping.schema import check_structure, schema_for
 from kg.mapping.statements import Kind
 from kg.namespaces import ARTICLE, ID, NKG, SCHEMA
 from kg.project import MAPPING_FILE, Project
-from kg.text import BODY, Zoning
+from kg.text import Zoning
 from kg.vocabulary import Vocabulary
 from kg.yamlfile import load_yaml
 
-SECTIONS = ("article", "zones", "entities", "facts", "claims", "corrections", "anomalies", "background")
-ARTICLE_KEYS = {"text", "title", "date", "quote", "language"}
-ZONE_KEYS = {"quote", "occurrence"}
 #: Sections whose entries are named by an id, and the word for one entry in messages.
 NAMED_SECTIONS = {"entities": "entity", "claims": "claim", "corrections": "correction", "anomalies": "anomaly"}
 #: The id that names the article itself in facts (``about: article``).
 ARTICLE_ID = "article"
 
 
-def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple[Article, Graph]:
+def map_article(
+    folder: Path, project: Project, vocabulary: Vocabulary, registry: Registry | None = None
+) -> tuple[Article, Graph]:
     """Read ``folder``'s mapping and text; return the article and its asserted graph.
 
     :raises MappingError: naming the file, line and entry of the first problem found.
     """
-    ctx = MappingContext(folder, project, vocabulary)
+    return map_article_declaring(folder, project, vocabulary, registry)[:2]
+
+
+def map_article_declaring(
+    folder: Path, project: Project, vocabulary: Vocabulary, registry: Registry | None = None
+) -> tuple[Article, Graph, list]:
+    """``map_article``, and the labels, classes and functional values the mapping declares (``file:line`` each)."""
+    ctx = MappingContext(folder / MAPPING_FILE, project, vocabulary, registry or Registry())
     if not SLUG.fullmatch(ctx.slug):
         raise MappingError("folder name must be a lowercase slug (letters, digits, '-')", source=ctx.display)
     mapping = load_yaml(folder / MAPPING_FILE, display=ctx.display)
-    if not isinstance(mapping, dict):
-        raise MappingError("expected a mapping with sections " + ", ".join(SECTIONS), source=ctx.display)
-    ctx.check_keys(mapping, set(SECTIONS), "top level")
+    check_structure(mapping, schema_for(vocabulary, "mapping"), ctx.display)
     ctx.article = _read_article(ctx, mapping.get("article"))
     ctx.zoning = _read_zones(ctx, mapping.get("zones"))
     _register_ids(ctx, mapping)
     _map_article_node(ctx, mapping["article"])
     names = {ctx.ids[name]: map_entity(ctx, name, entry) for name, entry in _named(mapping, "entities")}
+    for known in ctx.registry.entities.values():
+        if known.iri not in names and (found := name_known(ctx, known)) is not None:
+            names[known.iri] = found
     pinned = {span: entity for entity, found in names.items() for span in found.spans}
     try:
         mentions = find_mentions(ctx.article.text, {entity: found.words for entity, found in names.items()}, pinned)
     except AmbiguousName as problem:
-        name = next(n for n, _ in _named(mapping, "entities") if ctx.ids[n] == problem.second)
-        other = next(n for n, _ in _named(mapping, "entities") if ctx.ids[n] == problem.first)
-        entry = mapping["entities"][name]
-        raise ctx.error(
-            f"the words {problem.words!r} also name '{other}': give each entity words of its own",
-            entry,
-            f"entity '{name}'",
-            "aka" if problem.words in (entry.get("aka") or []) else None,
-        ) from None
+        raise _ambiguous(ctx, mapping, problem) from None
     pending: list[PendingDate] = []
     for entry in mapping.get("facts") or []:
         map_fact(ctx, entry, mentions, pending)
@@ -88,12 +89,33 @@ def map_article(folder: Path, project: Project, vocabulary: Vocabulary) -> tuple
         map_background(ctx, entry)
     check_claim_fact_boundary(ctx, claims)
     check_one_entity_per_thing(ctx, claims)
-    ctx.statements.write(ctx.graph, ctx.slug, ctx.segment)
+    check_one_status_per_article(ctx)
+    ctx.statements.write(ctx.graph, ctx.slug, ctx.segment, ctx.registry.triples)
     write_mentions(ctx.graph, ctx.slug, mentions, ctx.segment)
     for chunk, _ in ctx.zoning.chunks():  # the page's layout: each stretch of one zone is a part of the article
         ctx.graph.add((ctx.article.iri, DCTERMS.hasPart, ctx.segment(chunk)))
     ctx.describe_segments()
-    return ctx.article, ctx.graph
+    return ctx.article, ctx.graph, ctx.statements.declarations(vocabulary.functional)
+
+
+def _ambiguous(ctx: MappingContext, mapping: dict, problem: AmbiguousName) -> MappingError:
+    """The error for words that name two entities, at the article's entry (or the registry's) that gives them."""
+    entries = dict(_named(mapping, "entities"))
+    ids = {ctx.ids.get(n) or ctx.registry.entities[n].iri: n for n in [*entries, *ctx.registry.entities]}
+    name, other = ids[problem.second], ids[problem.first]
+    if name not in entries and other in entries:
+        name, other = other, name
+    if name in entries:
+        entry = entries[name]
+        return ctx.error(
+            f"the words {problem.words!r} also name '{other}': give each entity words of its own",
+            entry,
+            f"entity '{name}'",
+            "aka" if problem.words in (entry.get("aka") or []) else None,
+        )
+    return MappingError(
+        f"the words {problem.words!r} name both '{name}' and '{other}' of the registry", source=ctx.display
+    )
 
 
 def _named(mapping: dict, section: str) -> list[tuple[str, Any]]:
@@ -104,7 +126,6 @@ def _read_article(ctx: MappingContext, entry: Any) -> Article:
     fact = "article"
     if entry is None:
         raise MappingError("missing section 'article'", source=ctx.display)
-    ctx.check_keys(entry, ARTICLE_KEYS, fact)
     text_path = ctx.folder / str(ctx.required(entry, "text", fact))
     try:
         text = text_path.read_text(encoding="utf-8")
@@ -132,22 +153,15 @@ def _read_zones(ctx: MappingContext, section: Any) -> Zoning:
     zoning = ctx.zoning = Zoning(len(ctx.article.text))  # all body while the zones are read
     if section is None:
         return zoning
-    if not isinstance(section, dict):
-        raise ctx.error("section 'zones' must map zone names to lists of quotes", section, "zones")
     regions: list[tuple[Span, str]] = []
-    for name, entries in section.items():
+    for name, entries in section.items():  # the schema allows only the zones of the ontology (not the body)
         fact = f"zone '{name}'"
-        if ctx.vocabulary.individual_from_name(str(name), NKG.TextZone) is None or name == BODY:
-            zones = ", ".join(z.fragment for z in ctx.vocabulary.individuals_of(NKG.TextZone) if z.fragment != BODY)
-            raise ctx.error(f"unknown zone {name!r}; zones: {zones} (the rest is body)", section, fact, name)
         for entry in ctx.as_list(entries):
-            ctx.check_keys(entry, ZONE_KEYS, fact)
-            quote = ctx.required(entry, "quote", fact)
-            spans = ctx.locate_every(quote, entry, fact)
+            spans = ctx.locate_every(entry["quote"], entry, fact)
             if "occurrence" in entry:
                 try:
-                    spans = [spans[int(entry["occurrence"]) - 1]]
-                except (IndexError, ValueError):
+                    spans = [spans[entry["occurrence"] - 1]]
+                except IndexError:
                     raise ctx.error(f"the quote occurs {len(spans)} time(s)", entry, fact, "occurrence") from None
             for span in spans:
                 clash = next((r for r, _ in regions if span.start < r.end and r.start < span.end), None)
@@ -162,21 +176,17 @@ def _register_ids(ctx: MappingContext, mapping: dict) -> None:
     """Give every entity, claim, proposition, correction and anomaly its IRI, refusing one IRI for two things."""
     ctx.ids[ARTICLE_ID] = ctx.article.iri
     for section, word in NAMED_SECTIONS.items():
-        entries = mapping.get(section) or {}
-        if not isinstance(entries, dict):
-            raise ctx.error(f"section '{section}' must map ids to entries", mapping, section, section)
-        for name, entry in entries.items():
+        for name, entry in (mapping.get(section) or {}).items():  # ids and entries as the schema allows
             fact = f"{word} '{name}'"
-            if not isinstance(name, str) or not SLUG.fullmatch(name):
-                raise ctx.error("id must be a lowercase slug (letters, digits, '-')", entry, fact)
+            if name in ctx.registry.entities and section != "entities":
+                known = ctx.registry.entities[name]
+                raise ctx.error(f"duplicate IRI {ID[name]}: the id '{name}' names a thing of the registry"
+                                f" ({known.where})", entry, fact)  # fmt: skip
             says = entry.get("says") if section == "claims" and isinstance(entry, dict) else None
             for made in [name, *proposition_ids(name, says)]:
                 if made in ctx.ids:
                     raise ctx.error(f"duplicate IRI {ID[made]}: the id '{made}' is already used", entry, fact)
                 ctx.ids[made] = ID[made]
-    for section in ("facts", "background"):
-        if not isinstance(mapping.get(section) or [], list):
-            raise ctx.error(f"section '{section}' must be a list of entries", mapping, section, section)
 
 
 def _map_article_node(ctx: MappingContext, entry: dict) -> None:

@@ -50,14 +50,14 @@ def find_mentions(
                 raise AmbiguousName(word, owners[word], entity)
     found: dict[Span, URIRef] = dict(pinned or {})
     for entity, words in names.items():
-        spans = {span for word in words for span in _occurrences(text, word)}
+        spans = {span for word in words for span in occurrences_of(text, word)}
         for span in spans:
             if not any(other != span and other.start <= span.start and span.end <= other.end for other in spans):
                 found[span] = entity
     return found
 
 
-def _occurrences(text: str, word: str) -> set[Span]:
+def occurrences_of(text: str, word: str) -> set[Span]:
     """Every occurrence of ``word`` as whole words (not "Russia" in "Russian"), overlapping ones too."""
     return {Span(m.start(), m.start() + len(word)) for m in re.finditer(rf"(?=(?<!\w){re.escape(word)}(?!\w))", text)}
 

@@ -1,4 +1,4 @@
-"""The two rules of faithfulness the build enforces, once a whole mapping is read.
+"""The rules of faithfulness the build enforces, once a whole mapping is read.
 
 1. The claim/fact boundary. Words in someone else's voice cannot make a fact: a claim's attributed
    clause (by default its whole quote), a quotation, an embedded post, a related headline (another
@@ -9,6 +9,8 @@
 2. One entity per thing. A proposal is its proposer's: every statement of who proposes it must name
    a common agent, and every part of it (``partOfProposal``) must be proposed by one of its
    proposers. A ceasefire deal with parts from different parties is several proposals merged.
+3. One status per article. An event's status and a participation's are as of the article's date:
+   a later article may report held what an earlier one planned, but one article says one thing.
 """
 
 from __future__ import annotations
@@ -102,6 +104,29 @@ def check_one_entity_per_thing(ctx: MappingContext, claims: list[ClaimRecord]) -
                     f"{_name(ctx, whole)} has parts from different proposers: {_name(ctx, part)} is proposed by"
                     f" {_agents(ctx, by(part))}, {_name(ctx, other)} by {_agents(ctx, by(other))}:"
                     " make one proposal per proposer",
+                )
+
+
+#: Properties with one value per article: the status of an event or a participation as of its date.
+#: Two articles may differ (planned, then held); one article may not.
+ONE_PER_ARTICLE = (NKG.status, NKG.participationStatus)
+
+
+def check_one_status_per_article(ctx: MappingContext) -> None:
+    """Rule 3: an article gives an event, or a participation, one status.
+
+    :raises MappingError: at the second fact, naming the first's ``file:line``.
+    """
+    first: dict[tuple, tuple] = {}
+    for (subject, prop, value), support in ctx.statements.facts():
+        if prop in ONE_PER_ARTICLE:
+            other, origin = first.setdefault((subject, prop), (value, support.origins[0]))
+            if other != value:
+                raise _error(
+                    support.origins[0],
+                    f"{_name(ctx, subject)} has the {ctx.vocabulary.labels.get(prop, str(prop))}"
+                    f" {_name(ctx, value)} here and {_name(ctx, other)} in {origin.entry} ({origin.where}):"
+                    " one article gives one status, as of its date",
                 )
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from kg.evidence import Span
-from kg.namespaces import NKG
+from kg.namespaces import ID, NKG
 
 Triple = tuple
 
@@ -32,6 +32,8 @@ class Kind(Enum):
     RECORD = "record"
     #: What a reader is expected to know, with a source to check it.
     BACKGROUND = "background"
+    #: What the registry declares of its things (class, label, other names), as the ontology declares its own.
+    DECLARATION = "declaration"
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,34 @@ class Statements:
         if coreference is not None:
             support.coreference.add(coreference)
 
+    def declarations(self, functional: set[URIRef]) -> list[tuple[Triple, str]]:
+        """Each label, class and functional value given to a thing of the story, with ``file:line``."""
+        found = []
+        for triple, support in self._support.items():
+            if triple[1] in (RDFS.label, RDF.type) or triple[1] in functional:
+                found += [(triple, origin.where) for origin in support.origins[:1]]
+        return [(t, where) for t, where in found if isinstance(t[0], URIRef) and t[0].startswith(str(ID))]
+
     def facts(self) -> Iterator[tuple[Triple, Support]]:
         return ((t, s) for t, s in self._support.items() if Kind.FACT in s.kinds)
 
     def objects(self, subject, predicate) -> list:
         return [t[2] for t in self._support if t[0] == subject and t[1] == predicate]
 
-    def write(self, graph: Graph, slug: str, segment: Callable[[Span], URIRef]) -> None:
-        """Add each triple and, for it, one owl:Axiom carrying its evidence and factuality."""
+    def write(
+        self, graph: Graph, slug: str, segment: Callable[[Span], URIRef], elsewhere: frozenset = frozenset()
+    ) -> None:
+        """Add each triple and, for it, one owl:Axiom carrying its evidence and factuality.
+
+        A triple asserted ``elsewhere`` (by the registry) is not asserted again: the axiom adds this
+        graph's evidence to it, so that a triple is in one graph and its evidence in every one that states it.
+        """
         planned = {t[0] for t in self._support if t[1] == NKG.status and t[2] == NKG.planned}
         for triple, support in self._support.items():
-            graph.add(triple)
+            if triple not in elsewhere:
+                graph.add(triple)
+            if support.kinds == {Kind.DECLARATION} and not support.sources:
+                continue  # nothing to annotate it with
             axiom = BNode(f"ax{digest((slug, *triple))}")
             graph.add((axiom, RDF.type, OWL.Axiom))
             graph.add((axiom, OWL.annotatedSource, triple[0]))
