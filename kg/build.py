@@ -45,7 +45,6 @@ from kg.dataset import (
     DATASET_FILE,
     MANIFEST_FILE,
     ROUNDS_FILE,
-    STORE_DIR,
     GraphInfo,
     Manifest,
     read_manifest,
@@ -398,7 +397,11 @@ def _write_build(project: Project, made: _Made, fingerprint: str) -> Manifest:
                 dataset.write(as_nquads(graph.lines(), graph.iri))
             dataset.write(as_nquads(coverage_lines, str(COVERAGE_GRAPH)))
             dataset.write(as_nquads(inferred_lines, str(INFERRED_GRAPH)))
-        write_store(staging / DATASET_FILE, infos, staging / STORE_DIR)
+        written = {str(ONTOLOGY_GRAPH): made.ontology_lines, str(COVERAGE_GRAPH): coverage_lines}
+        written[str(INFERRED_GRAPH)] = inferred_lines
+        mapped = {graph.iri: graph for graph in made.graphs}
+        lines = lambda info: written[info.iri] if info.iri in written else mapped[info.iri].lines()  # noqa: E731
+        write_store(staging, infos, lines, code=code_digest(), previous=project.build_dir)
         _write_rounds(staging / ROUNDS_FILE, made.closure)
         manifest = Manifest(
             inputs=fingerprint,
