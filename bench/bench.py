@@ -39,7 +39,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.dataset import STORE_DIR
 from server.proctree import cpu_seconds, descendants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,15 +117,23 @@ def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
 
 @contextmanager
 def oxigraph_serve(build_dir: Path) -> Iterator[Server]:
-    """Oxigraph's own server, read-only, on the build's own store (the files kg serve's workers open)."""
+    """Oxigraph's own server, read-only, on a store of the build's named graphs, its default graph their union.
+
+    The build's own store holds, besides, the merge of the asserted graphs as its default graph
+    (``kg.dataset.in_default_graph``), which kg serve adds the other graphs to; Oxigraph's
+    ``--union-default-graph`` would add every named graph to it, each asserted triple twice.
+    """
     oxigraph = str(Path(sys.executable).with_name("oxigraph"))
     port = free_port()
-    bind = f"127.0.0.1:{port}"
-    location = str(build_dir / STORE_DIR)
-    command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]
-    with process(command) as pid:
-        wait_for(f"http://{bind}/query?query=ASK%7B%7D")
-        yield Server(f"http://{bind}/query", pid)
+    with tempfile.TemporaryDirectory() as location:
+        subprocess.run([oxigraph, "load", "--location", location, "--file", str(build_dir / "dataset.nq")], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run([oxigraph, "optimize", "--location", location], check=True, stderr=subprocess.DEVNULL)
+        bind = f"127.0.0.1:{port}"
+        command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]
+        with process(command) as pid:
+            wait_for(f"http://{bind}/query?query=ASK%7B%7D")
+            yield Server(f"http://{bind}/query", pid)
 
 
 @contextmanager
