@@ -35,7 +35,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from server.proctree import cpu_seconds, descendants
 ROOT = Path(__file__).resolve().parent.parent
 
 QUERIES: list[Path] = []  # the mix: queries/*.rq, less --exclude
+PROJECT: list[Path] = [ROOT]  # the project whose build is served (--project: a synthetic corpus)
 ACCEPT = "application/sparql-results+json"
 RDFLIB_APP = """
 import sys, uvicorn
@@ -105,10 +106,11 @@ def process(command: list[str], env: dict | None = None, cwd: Path | None = None
 
 @contextmanager
 def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
-    """``kg serve`` of this checkout's project on ``build_dir``, its result cache on (64 MiB) or off."""
+    """``kg serve`` of ``PROJECT`` (this checkout's by default) on ``build_dir``, its result cache on or off."""
     port = free_port()
     env = {**os.environ, "KG_SERVER_RESULT_CACHE_MB": "64" if cache else "0"}
-    command = [sys.executable, "-m", "kg", "--build-dir", str(build_dir), "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "kg", "--project", str(PROJECT[0]), "--build-dir", str(build_dir)]
+    command += ["serve", "--port", str(port)]
     with process(command, env, cwd=ROOT) as pid:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/health")
@@ -131,6 +133,7 @@ def oxigraph_serve(build_dir: Path) -> Iterator[Server]:
         subprocess.run([oxigraph, "optimize", "--location", location], check=True, stderr=subprocess.DEVNULL)
         bind = f"127.0.0.1:{port}"
         command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]
+        command += ["--timeout-s", "10"]  # kg serve's time limit
         with process(command) as pid:
             wait_for(f"http://{bind}/query?query=ASK%7B%7D")
             yield Server(f"http://{bind}/query", pid)
@@ -145,14 +148,25 @@ def rdflib_endpoint(build_dir: Path, python: str) -> Iterator[Server]:
         yield Server(url, pid)
 
 
-def check_answers(url: str) -> None:
-    """Every query answers 200 (so that wrk measures answers, not errors)."""
-    for path in QUERIES:
+def check_answers(url: str, timeout: float = 60, queries: list[Path] | None = None) -> list[Path]:
+    """The queries that answer 200 within ``timeout`` seconds (so that wrk measures answers, not errors).
+
+    :raises OSError: for a query that does not, unless ``queries`` are given (rdflib-endpoint's slow ones).
+    """
+    answered = []
+    for path in queries or QUERIES:
         request = urllib.request.Request(
             f"{url}?{urllib.parse.urlencode({'query': path.read_text()})}", headers={"Accept": ACCEPT}
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                json.load(response)
+        except (OSError, ValueError):  # no answer, an error, or an answer cut at Oxigraph's time limit
+            if queries is None:
+                raise
+            continue
+        answered.append(path)
+    return answered
 
 
 def query_paths(url: str, queries: list[Path] | None = None) -> list[str]:
@@ -194,10 +208,12 @@ end
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", lua.name, url]
     processes = [server.pid, *descendants(server.pid)]
     cpu_before = cpu_seconds(processes)
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(command, capture_output=True, text=True, check=False).stdout
     cpu = cpu_seconds(processes) - cpu_before
     os.unlink(lua.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if not re.search(r"Requests/sec:\s+[\d.]+", output) or not re.search(r"^\s+50%", output, re.MULTILINE):
+        return {"rps": 0.0, "cpu_us": 0.0, "p50_ms": 0.0, "p99_ms": 0.0, "errors": 0}  # not one answer in time
     requests = int(re.search(r"(\d+) requests in", output)[1])
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
@@ -231,6 +247,7 @@ def in_process(build_dir: Path, rounds: int = 30) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, default=ROOT, help="the project of the build (a corpus)")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rdflib-python", help="a Python with rdflib-endpoint and uvicorn installed")
@@ -243,6 +260,7 @@ def main() -> int:
         "--unique", action="store_true", help="with --per-query: no two requests the same query (no shared runs)"
     )
     args = parser.parse_args()
+    PROJECT[0] = args.project.resolve()
     QUERIES.extend(p for p in sorted((ROOT / "queries").glob("*.rq")) if p.stem not in args.exclude)
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
@@ -302,6 +320,20 @@ def latency(server: Server, queries: list[Path], rounds: int) -> dict[str, float
     return medians
 
 
+def alive(server: Server) -> bool:
+    """True while the server's process runs."""
+    try:
+        os.kill(server.pid, 0)
+        return Path(f"/proc/{server.pid}").exists() and "zombie" not in Path(f"/proc/{server.pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def _rps(rate: dict[str, float]) -> str:
+    """Requests a second, and the count of those answered with an error, if any."""
+    return f"{rate['rps']:.0f}" + (f" ({rate['errors']:.0f} errors)" if rate["errors"] else "")
+
+
 def per_query(build_dir: Path, duration: int, repeat: int, rdflib_python: str | None, unique: bool) -> int:
     """Each query alone: req/s with 8 clients (kg serve's cache off), and the median latency with one client.
 
@@ -321,13 +353,30 @@ def per_query(build_dir: Path, duration: int, repeat: int, rdflib_python: str | 
         servers["rdflib"] = lambda: rdflib_endpoint(build_dir, rdflib_python)
     rates: dict[str, dict[str, dict[str, float]]] = {}
     latencies: dict[str, dict[str, float]] = {}
+    none = {"rps": 0.0, "cpu_us": 0.0, "errors": 0}
     for name, start in servers.items():
-        with start() as server:
-            check_answers(server.url)
+        if name == "rdflib":
+            continue
+        with ExitStack() as running:
+            server = running.enter_context(start())
+            answered = check_answers(server.url, 60, QUERIES)  # kg serve: within its time limit
             for query in QUERIES:
-                rates.setdefault(query.stem, {})[name] = rate(server, query_paths(server.url, [query]))
-            if name != "rdflib":
-                latencies[name] = latency(server, QUERIES, rounds=15)
+                if not alive(server):  # Oxigraph's server ended (seen at 100 articles): another, for the next queries
+                    print(f"{name} had ended; started again before {query.stem}", file=sys.stderr, flush=True)
+                    running.close()
+                    server = running.enter_context(start())
+                found = rate(server, query_paths(server.url, [query])) if query in answered else none
+                rates.setdefault(query.stem, {})[name] = found
+                if query in answered and alive(server):
+                    latencies.setdefault(name, {}).update(latency(server, [query], rounds=15))
+    if rdflib_python:
+        # rdflib-endpoint evaluates on its event loop, and takes minutes over some queries, after which it
+        # answers nothing else: a server of its own for each query, which gets 0 req/s if it takes over 10 s
+        for query in QUERIES:
+            with servers["rdflib"]() as server:
+                answered = check_answers(server.url, 10, [query])
+                found = rate(server, query_paths(server.url, [query])) if answered else {"rps": 0.0}
+            rates[query.stem]["rdflib"] = found
     same = "each request a different query (a comment of its own)" if unique else "the same query"
     print(f"each query alone: wrk 8 clients {duration} s ({same}), median of {repeat}; {os.cpu_count()} cores;"
           f" load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
@@ -339,21 +388,29 @@ def per_query(build_dir: Path, duration: int, repeat: int, rdflib_python: str | 
     print("|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if rdflib_python else "") + "---:|---:|---:|")
     for stem, rate_of in rates.items():
         kg, oxigraph = rate_of["kg"], rate_of["oxigraph"]
-        row = f"| {stem} | {kg['rps']:.0f} | {kg['cpu_us']:.0f} | {oxigraph['rps']:.0f} | {oxigraph['cpu_us']:.0f}"
+        if not kg["rps"] or not oxigraph["rps"] or not all(stem in latencies[n] for n in ("kg", "oxigraph")):
+            print(f"| {stem} | {'no answer' if not kg['rps'] else kg['rps']} | | {oxigraph['rps'] or 'no answer'} | |")
+            continue
+        row = f"| {stem} | {_rps(kg)} | {kg['cpu_us']:.0f} | {_rps(oxigraph)} | {oxigraph['cpu_us']:.0f}"
         row += f" | {kg['rps'] / oxigraph['rps']:.2f}"
         if rdflib_python:
             rdflib_rps = rate_of["rdflib"]["rps"]
-            row += f" | {rdflib_rps:.1f} | {kg['rps'] / rdflib_rps:.0f}" if rdflib_rps else " | 0 | -"
+            row += f" | {rdflib_rps:.1f} | {kg['rps'] / rdflib_rps:.0f}" if rdflib_rps else " | none in 10 s | -"
         kg_ms, ox_ms = latencies["kg"][stem], latencies["oxigraph"][stem]
         print(f"{row} | {kg_ms:.2f} | {ox_ms:.2f} | {kg_ms / ox_ms:.2f} |")
-    ratios = [rate["kg"]["rps"] / rate["oxigraph"]["rps"] for rate in rates.values()]
+    both = {
+        stem: rate
+        for stem, rate in rates.items()
+        if rate["kg"]["rps"] and rate["oxigraph"]["rps"] and all(stem in latencies[n] for n in ("kg", "oxigraph"))
+    }
+    ratios = [rate["kg"]["rps"] / rate["oxigraph"]["rps"] for rate in both.values()]
     print(f"\nthroughput, kg serve / Oxigraph: lowest {min(ratios):.2f}, median {statistics.median(ratios):.2f};"
           f" under 0.5 on {sum(r < 0.5 for r in ratios)} of {len(ratios)} queries")  # fmt: skip
     if rdflib_python:
         ten = [s for s, r in rates.items() if r["rdflib"]["rps"] and r["kg"]["rps"] / r["rdflib"]["rps"] < 10]
         print(f"kg serve / rdflib-endpoint under 10 on {len(ten)} queries: {', '.join(ten) or 'none'}")
-    kg_median = statistics.median(latencies["kg"].values())
-    ox_median = statistics.median(latencies["oxigraph"].values())
+    kg_median = statistics.median(latencies["kg"][stem] for stem in both)
+    ox_median = statistics.median(latencies["oxigraph"][stem] for stem in both)
     print(f"median latency over the queries, one client: kg serve {kg_median:.2f} ms, Oxigraph {ox_median:.2f} ms"
           f" ({kg_median / ox_median:.2f} x)")  # fmt: skip
     return 0

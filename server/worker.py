@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.dataset import STORE_DIR, Manifest, open_store, store_files
+from kg.dataset import MAX_STORE_FILES, STORE_DIR, Manifest, open_store, store_files
 from kg.errors import KgError
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.query import result_kind, run_query
@@ -134,11 +134,13 @@ def _check_store_open(build_dir: Path) -> None:
     for fd in os.listdir("/proc/self/fd"):
         with contextlib.suppress(OSError):  # the listing's own descriptor, gone
             held.add(os.readlink(f"/proc/self/fd/{fd}"))
-    missing = [path for path in store_files(build_dir) if str(path.resolve()) not in held]
+    tables = store_files(build_dir)
+    missing = [path for path in tables if str(path.resolve()) not in held]
     if missing:
         print(
-            f"kg: error: {len(missing)} of the store's table files in {build_dir / STORE_DIR} are not open after"
-            " start, and a shut-in worker cannot open them later: compact the store (kg build --force)",
+            f"kg: error: the store in {build_dir / STORE_DIR} has {len(tables)} table files, and RocksDB opened"
+            f" {len(tables) - len(missing)} as it opened the store; a query worker, shut off from files, could not"
+            f" open the others later: kg serve serves a store of at most {MAX_STORE_FILES} (about 200 articles)",
             file=sys.stderr,
             flush=True,
         )
