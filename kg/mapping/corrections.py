@@ -4,7 +4,7 @@ The article's words are never changed. A correction is a Web Annotation motivate
 that targets the wrong words in every occurrence of the passage (a caption that repeats a sentence
 of the body repeats its mistake), with the right words as its body and a confidence (certain or
 conjectural). An anomaly, motivated by ``oa:questioning``, marks words that cannot be right but that
-no correction settles yet.
+no correction settles yet, in every passage that has them (one quote or several).
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ def map_correction(ctx: MappingContext, name: str, entry: Any) -> None:
 def map_anomaly(ctx: MappingContext, name: str, entry: Any) -> None:
     fact = f"anomaly '{name}'"
     anomaly = ctx.ids[name]
-    passages = ctx.locate_every(ctx.required(entry, "quote", fact), entry, fact)
+    quotes = ctx.as_list(ctx.required(entry, "quote", fact))
+    passages = [passage for quote in quotes for passage in ctx.locate_every(quote, entry, fact)]
     support = {"span": _first(ctx, passages), "origin": ctx.origin(entry, fact)}
     ctx.name(anomaly, NKG.Anomaly, str(ctx.required(entry, "label", fact)), **support)
     ctx.add((anomaly, OA.motivatedBy, OA.questioning), Kind.RECORD, entry, fact, "quote", **support)

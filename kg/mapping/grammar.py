@@ -120,7 +120,9 @@ ENTRIES: dict[str, Entry] = {
             "coreference": Key("quote", 'The words of the quote that stand for the subject ("He").'),
             "date": Key("date", "The day: the printed words, or {sameDayAs, words}."),
             "time": Key("time", "Whether it happened (default) or is planned."),
-            "hedge": Key("quotes", "The words that qualify it, verbatim (each in the quote)."),
+            "certainty": Key("certainty", "Certain, the only value: what is less than certain is a claim's."),
+            "polarity": Key("polarity", "Positive, the only value: what is negated is a claim's (or a value, false)."),
+            "hedge": Key("quotes", "Words that qualify its words, verbatim (in the quote); never its certainty."),
             "participation": Key("participations", "Who takes part, in which role and with which status."),
             "note": Key("text", "A note for the reader of the mapping (not in the graph)."),
         },
@@ -185,7 +187,7 @@ ENTRIES: dict[str, Entry] = {
     "anomaly": Entry(
         "What cannot be right but is not corrected yet.",
         {
-            "quote": Key("quote", "The words (every occurrence).", required=True),
+            "quote": Key("quotes", "The words (every occurrence), or a list of passages.", required=True),
             "label": Key("text", "A short summary.", required=True),
             "note": Key("text", "What cannot be right (rdfs:comment).", required=True),
         },
