@@ -160,6 +160,13 @@ CASES = {
         " 'harbour-summit' (data/2031-04-02-harbour-summit/mapping.yaml:LINE): one article gives one status, as of"
         " its date",
     ),
+    "a thing given a certainty": (
+        "    mention: Southmark\n",
+        "    mention: Southmark\n    certainty: probable\n",
+        "certainty: probable",
+        "entity 'southmark': unknown key or property 'certainty' (keys: a, aka, descriptions, label, mention,"
+        " note, occurrence, source, wikidata, or a property of the ontology)",
+    ),
     "ambiguous quote": (
         "  - quote: Northland's Prime Minister\n    about: prime-minister-of-northland",
         "  - quote: Northland\n    about: prime-minister-of-northland",
