@@ -85,16 +85,18 @@ VIOLATIONS = {
     ],
     "claim-content": [
         "id:empty-claim (nkg:attributedClause): A claim needs its attributed clause: the words the claimant, not the article, answers for.",
+        "id:empty-claim (nkg:claimContent): A claim needs what it says: at least one proposition (nkg:claimContent); a"
+        " quotation alone says nothing a query can find.",
         "id:empty-claim: A claim needs the quote of the article that reports it (evidence with a quote selector).",
-        "id:empty-claim: A claim needs what it says: a proposition (nkg:claimContent) or a quotation (nkg:quotation).",
     ],
     "claim": [
         "id:rumour (nkg:attributedClause): A claim needs its attributed clause: the words the claimant, not the article, answers for.",
+        "id:rumour (nkg:claimContent): A claim needs what it says: at least one proposition (nkg:claimContent); a"
+        " quotation alone says nothing a query can find.",
         "id:rumour (nkg:claimant): A claim needs exactly one claimant, an agent.",
         "id:rumour (nkg:epistemicStatus): A claim needs one epistemic status.",
         "id:rumour (nkg:reportingVerb): A claim needs the reporting verb the article uses ('claimed', 'told', ...).",
         "id:rumour: A claim needs the quote of the article that reports it (evidence with a quote selector).",
-        "id:rumour: A claim needs what it says: a proposition (nkg:claimContent) or a quotation (nkg:quotation).",
     ],
     "condition-and-purpose": [
         "id:a-plan (nkg:hasCondition): A condition is a proposal, a proposition or an event.",

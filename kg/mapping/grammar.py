@@ -158,7 +158,11 @@ ENTRIES: dict[str, Entry] = {
             "coreference": Key("quote", "The words of the quote that stand for the claimant."),
             "clause": Key("quotes", "The words the claimant answers for (default: the whole quote)."),
             "quotation": Key("quotes", "The claimant's own words, inside the quote."),
-            "says": Key("says", "What it says: statements, each with its factuality."),
+            "says": Key(
+                "says",
+                "What it says: statements with their factuality (a quotation alone is not enough).",
+                required=True,
+            ),
         },
     ),
     "said": Entry(

@@ -167,7 +167,7 @@ def _kinds(vocabulary: Vocabulary) -> dict:
         "statements": {"anyOf": [statement, {"type": "array", "items": statement}]},
         "descriptions": {"type": "array", "items": {"anyOf": [quote, {"$ref": _entry_ref("description")}]}},
         "participations": {"type": "array", "items": {"$ref": _entry_ref("participation")}},
-        "says": {"type": "array", "items": {"anyOf": [statement, {"$ref": _entry_ref("said")}]}},
+        "says": {"type": "array", "minItems": 1, "items": {"anyOf": [statement, {"$ref": _entry_ref("said")}]}},
         "wikidata": {"$ref": _entry_ref("wikidata")},
         "wikidata item": {"type": "string", "pattern": "^Q[1-9][0-9]*$"},
         "zone name": {"anyOf": [{"const": z.fragment, "description": _doc(vocabulary, z)}
