@@ -239,7 +239,7 @@ def _claim_block(folder: str, text: str, content: list[Span], known: list[Known]
         who = claimant.id if claimant else "<who>"
         entry = [f"  {name}:", f"    label: {_yaml('review: ' + words[:80])}", f"    quote: {_yaml(words)}",
                  f"    claimant: {who}  # review", f"    verb: {_yaml(verb or 'said')}",
-                 "    status: claimedByOneSide  # review: reportedByOutlets, confirmed, officiallyStated?"]  # fmt: skip
+                 "    status: claimedByOneSide  # review: or reportedByOutlets, confirmed ..."]  # fmt: skip
         entry += [f"    quotation: {_yaml(q)}" for q in quotations[:1]] + (
             [f"    # and: {_yaml(q)}" for q in quotations[1:]]
         )

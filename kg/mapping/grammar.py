@@ -52,7 +52,8 @@ KINDS = {
     "polarity": "positive | negative",
     "role": "hostRole | coChairRole",
     "participation status": "invited | accepted | expected | attended",
-    "epistemic status": "claimedByOneSide | reportedByOutlets | confirmed | officiallyStated",
+    "epistemic status": "claimedByOneSide | reportedByOutlets | confirmed | officiallyStated | authorsAssessment"
+    " | unattributedOpinion",
     "confidence": "certain | conjectural",
     "statement": "[subject, property, object]",
     "statements": "[subject, property, object], or a list of them",
