@@ -246,7 +246,8 @@ def _printed(quote: str, expression: str) -> str | None:
 def map_participation(ctx: MappingContext, event: URIRef, items: Any, entry: dict, support: dict, fact: str) -> int:
     """One nkg:Participation per agent, and the plain triples it implies (Wikidata's truthy shortcuts):
     nkg:hasParticipant unless only invited, nkg:hostedBy for a host, nkg:coChairedBy for a co-chair,
-    nkg:hasInvitee for an invited or accepting agent.
+    nkg:hasInvitee for an invited or accepting agent. An invitation has happened even when the event
+    is planned: nkg:hasInvitee takes the participation's time, not the event's.
     """
     stated = 0
     for item in ctx.as_list(items):
@@ -270,14 +271,14 @@ def map_participation(ctx: MappingContext, event: URIRef, items: Any, entry: dic
         ]
         if status != NKG.invited:
             triples.append((event, NKG.hasParticipant, agent))
-        if status in (NKG.invited, NKG.accepted):
-            triples.append((event, NKG.hasInvitee, agent))
         if NKG.hostRole in roles:
             triples.append((event, NKG.hostedBy, agent))
         if NKG.coChairRole in roles:
             triples.append((event, NKG.coChairedBy, agent))
         for triple in triples:
             ctx.add(triple, Kind.FACT, item, what, **support)
+        if status in (NKG.invited, NKG.accepted):
+            ctx.add((event, NKG.hasInvitee, agent), Kind.FACT, item, what, **(support | {"time": NKG.happened}))
         stated += 1
     return stated
 
