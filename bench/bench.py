@@ -20,6 +20,7 @@ project's environment: it pins its own FastAPI stack).
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -116,10 +117,18 @@ def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
 
 @contextmanager
 def oxigraph_serve(build_dir: Path) -> Iterator[Server]:
+    """Oxigraph's own server, read-only, on a store of the build's named graphs, its default graph their union.
+
+    The build's own store holds, besides, the merge of the asserted graphs as its default graph
+    (``kg.dataset.in_default_graph``), which kg serve adds the other graphs to; Oxigraph's
+    ``--union-default-graph`` would add every named graph to it, each asserted triple twice.
+    """
     oxigraph = str(Path(sys.executable).with_name("oxigraph"))
     port = free_port()
     with tempfile.TemporaryDirectory() as location:
-        subprocess.run([oxigraph, "load", "--location", location, "--file", str(build_dir / "dataset.nq")], check=True)
+        subprocess.run([oxigraph, "load", "--location", location, "--file", str(build_dir / "dataset.nq")], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run([oxigraph, "optimize", "--location", location], check=True, stderr=subprocess.DEVNULL)
         bind = f"127.0.0.1:{port}"
         command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]
         with process(command) as pid:
@@ -159,16 +168,26 @@ def health_path(url: str) -> list[str]:
     return [urllib.parse.urlsplit(url).path.removesuffix("/sparql") + "/health"]
 
 
-def run_wrk(server: Server, connections: int, duration: int, paths: list[str]) -> dict[str, float]:
-    """wrk requesting ``paths`` in turn from ``server``; with the server's CPU time per request."""
+def run_wrk(
+    server: Server, connections: int, duration: int, paths: list[str], unique: bool = False
+) -> dict[str, float]:
+    """wrk requesting ``paths`` in turn from ``server``; with the server's CPU time per request.
+
+    :param unique: end each query with a comment of its own (``%23`` and a number), so that no two
+        requests are the same query: none is answered by the result cache, or shares the run of another.
+    """
     url = server.url
     script = "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
     script += """local i = 0
+local n = 0
 request = function()
   i = i % #paths + 1
-  return wrk.format("GET", paths[i], {["Accept"] = "ACCEPT"})
+  n = n + 1
+  local path = paths[i]
+  if UNIQUE then path = path .. "%0A%23" .. math.random(1, 1000000000) .. "-" .. n end
+  return wrk.format("GET", path, {["Accept"] = "ACCEPT"})
 end
-""".replace("ACCEPT", ACCEPT)
+""".replace("ACCEPT", ACCEPT).replace("UNIQUE", "true" if unique else "false")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     threads = min(connections, 2)
@@ -196,10 +215,10 @@ def _ms(value: str) -> float:
 
 def in_process(build_dir: Path, rounds: int = 30) -> float:
     """Median milliseconds per query of the mix: run_query + JSON, in this process."""
-    from kg.dataset import load_store
+    from kg.dataset import open_store
     from kg.query import run_query, serialize_result
 
-    manifest, store = load_store(build_dir)
+    manifest, store = open_store(build_dir)
     texts = [p.read_text() for p in QUERIES]
     samples = []
     for _ in range(rounds):
@@ -220,6 +239,9 @@ def main() -> int:
         "--per-query", action="store_true", help="throughput of each query alone: kg serve (cache off) vs Oxigraph"
     )
     parser.add_argument("--repeat", type=int, default=1, help="with --per-query: runs per query, median kept")
+    parser.add_argument(
+        "--unique", action="store_true", help="with --per-query: no two requests the same query (no shared runs)"
+    )
     args = parser.parse_args()
     QUERIES.extend(p for p in sorted((ROOT / "queries").glob("*.rq")) if p.stem not in args.exclude)
     if shutil.which("wrk") is None:
@@ -232,7 +254,7 @@ def main() -> int:
     if args.rdflib_python:
         servers["rdflib-endpoint"] = lambda: rdflib_endpoint(args.build_dir, args.rdflib_python)
     if args.per_query:
-        return per_query(args.build_dir, args.duration, args.repeat)
+        return per_query(args.build_dir, args.duration, args.repeat, args.rdflib_python, args.unique)
     left_out = f" (left out: {', '.join(args.exclude)})" if args.exclude else ""
     print(f"{len(QUERIES)} competency queries{left_out}; wrk {args.duration} s per run; {os.cpu_count()} cores")
     print(f"in-process pyoxigraph (run_query + JSON): median {in_process(args.build_dir):.2f} ms per query\n")
@@ -259,49 +281,81 @@ def print_row(name: str, eight: dict[str, float], one: dict[str, float]) -> None
     print(f"{row} {eight['cpu_us']:.0f} | {errors} |", flush=True)
 
 
-def per_query(build_dir: Path, duration: int, repeat: int) -> int:
-    """Req/s of each query alone, 8 clients: kg serve with its cache off against Oxigraph's server.
+def latency(server: Server, queries: list[Path], rounds: int) -> dict[str, float]:
+    """Median milliseconds of each query, one client on one kept-alive connection, ``rounds`` times each."""
+    parts = urllib.parse.urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    medians = {}
+    for query in queries:
+        path = query_paths(server.url, [query])[0]
+        samples = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            connection.request("GET", path, headers={"Accept": ACCEPT})
+            response = connection.getresponse()
+            response.read()
+            samples.append((time.perf_counter() - started) * 1000)
+            if response.getheader("Connection") == "close":
+                connection.close()
+        medians[query.stem] = statistics.median(samples)
+    connection.close()
+    return medians
 
-    Runs vary by a factor of up to two on kg serve: wrk's 8 connections stay open, and how they
-    split between the two HTTP processes (4 + 4, or 7 + 1) is settled when they connect. The median of
-    ``repeat`` runs, each on new connections, is kept.
+
+def per_query(build_dir: Path, duration: int, repeat: int, rdflib_python: str | None, unique: bool) -> int:
+    """Each query alone: req/s with 8 clients (kg serve's cache off), and the median latency with one client.
+
+    kg serve against Oxigraph's server on the same store (and rdflib-endpoint, when given), one
+    server after the other. The median of ``repeat`` wrk runs is kept.
     """
 
     def rate(server: Server, paths: list[str]) -> dict[str, float]:
-        runs = [run_wrk(server, 8, duration, paths) for _ in range(repeat)]
-        return {key: statistics.median(run[key] for run in runs) for key in ("rps", "cpu_us")}
+        runs = [run_wrk(server, 8, duration, paths, unique) for _ in range(repeat)]
+        return {key: statistics.median(run[key] for run in runs) for key in ("rps", "cpu_us", "errors")}
 
-    rates: dict[str, dict[str, float]] = {}
-    for name, start in (
-        ("kg", lambda: kg_serve(build_dir, cache=False)),
-        ("oxigraph", lambda: oxigraph_serve(build_dir)),
-    ):
+    servers = {
+        "kg": lambda: kg_serve(build_dir, cache=False),
+        "oxigraph": lambda: oxigraph_serve(build_dir),
+    }
+    if rdflib_python:
+        servers["rdflib"] = lambda: rdflib_endpoint(build_dir, rdflib_python)
+    rates: dict[str, dict[str, dict[str, float]]] = {}
+    latencies: dict[str, dict[str, float]] = {}
+    for name, start in servers.items():
         with start() as server:
             check_answers(server.url)
             for query in QUERIES:
                 rates.setdefault(query.stem, {})[name] = rate(server, query_paths(server.url, [query]))
-            if name == "kg":
-                floor = rate(server, health_path(server.url))
-    print(f"each query alone, wrk 8 clients {duration} s, median of {repeat}; {os.cpu_count()} cores\n")
+            if name != "rdflib":
+                latencies[name] = latency(server, QUERIES, rounds=15)
+    same = "each request a different query (a comment of its own)" if unique else "the same query"
+    print(f"each query alone: wrk 8 clients {duration} s ({same}), median of {repeat}; {os.cpu_count()} cores;"
+          f" load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+    rdflib = " | rdflib-endpoint req/s | kg / rdflib" if rdflib_python else ""
     print(
-        "| query | kg serve, cache off, req/s | CPU us/request"
-        " | oxigraph serve-read-only, req/s | CPU us/request | ratio |"
+        "| query | kg serve req/s | CPU us/request | Oxigraph req/s | CPU us/request | kg / Oxigraph"
+        f"{rdflib} | kg ms, 1 client | Oxigraph ms | kg / Oxigraph |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
-    for stem, rate in rates.items():
-        kg, oxigraph = rate["kg"], rate["oxigraph"]
-        print(
-            f"| {stem} | {kg['rps']:.0f} | {kg['cpu_us']:.0f} | {oxigraph['rps']:.0f} | {oxigraph['cpu_us']:.0f} |"
-            f" {kg['rps'] / oxigraph['rps']:.2f} |"
-        )
+    print("|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if rdflib_python else "") + "---:|---:|---:|")
+    for stem, rate_of in rates.items():
+        kg, oxigraph = rate_of["kg"], rate_of["oxigraph"]
+        row = f"| {stem} | {kg['rps']:.0f} | {kg['cpu_us']:.0f} | {oxigraph['rps']:.0f} | {oxigraph['cpu_us']:.0f}"
+        row += f" | {kg['rps'] / oxigraph['rps']:.2f}"
+        if rdflib_python:
+            rdflib_rps = rate_of["rdflib"]["rps"]
+            row += f" | {rdflib_rps:.1f} | {kg['rps'] / rdflib_rps:.0f}" if rdflib_rps else " | 0 | -"
+        kg_ms, ox_ms = latencies["kg"][stem], latencies["oxigraph"][stem]
+        print(f"{row} | {kg_ms:.2f} | {ox_ms:.2f} | {kg_ms / ox_ms:.2f} |")
     ratios = [rate["kg"]["rps"] / rate["oxigraph"]["rps"] for rate in rates.values()]
-    print(f"\nlowest ratio {min(ratios):.2f}, median {statistics.median(ratios):.2f}")
-    above = [stem for stem, rate in rates.items() if rate["oxigraph"]["rps"] / 2 > floor["rps"]]
-    print(
-        f"kg serve answers /health, which runs no query, at {floor['rps']:.0f} req/s ({floor['cpu_us']:.0f} us CPU"
-        f" per request); half of Oxigraph's rate is above that on {len(above)} of {len(rates)} queries:"
-        f" {', '.join(above) or 'none'}"
-    )
+    print(f"\nthroughput, kg serve / Oxigraph: lowest {min(ratios):.2f}, median {statistics.median(ratios):.2f};"
+          f" under 0.5 on {sum(r < 0.5 for r in ratios)} of {len(ratios)} queries")  # fmt: skip
+    if rdflib_python:
+        ten = [s for s, r in rates.items() if r["rdflib"]["rps"] and r["kg"]["rps"] / r["rdflib"]["rps"] < 10]
+        print(f"kg serve / rdflib-endpoint under 10 on {len(ten)} queries: {', '.join(ten) or 'none'}")
+    kg_median = statistics.median(latencies["kg"].values())
+    ox_median = statistics.median(latencies["oxigraph"].values())
+    print(f"median latency over the queries, one client: kg serve {kg_median:.2f} ms, Oxigraph {ox_median:.2f} ms"
+          f" ({kg_median / ox_median:.2f} x)")  # fmt: skip
     return 0
 
 

@@ -101,7 +101,7 @@ def plain_owlrl(project: Path) -> tuple[float, bool]:
     from rdflib import Graph
 
     from kg.build import _canonical
-    from kg.dataset import load_store
+    from kg.dataset import open_store
     from kg.mapping.mapper import map_article
     from kg.mapping.registry import read_registry
     from kg.project import Project
@@ -126,7 +126,7 @@ def plain_owlrl(project: Path) -> tuple[float, bool]:
     seconds = time.perf_counter() - start
     asserted = set(ontology).union(*(set(g) for g in graphs))
     expected = {t for t in work if t not in given and t not in asserted and not any(f(t) for _, f in FILTERS)}
-    _, store = load_store(kg_project.build_dir)
+    _, store = open_store(kg_project.build_dir)
     import pyoxigraph as ox
 
     from kg.graphio import to_oxigraph

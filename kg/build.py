@@ -41,7 +41,16 @@ from rdflib.compare import to_canonical_graph
 from kg import __version__
 from kg.buildcache import BuildCache, Mapped, code_digest, digest, folder_digest, read_triples
 from kg.coverage import Coverage, measure_coverage
-from kg.dataset import DATASET_FILE, MANIFEST_FILE, ROUNDS_FILE, GraphInfo, Manifest, read_manifest, triple_key
+from kg.dataset import (
+    DATASET_FILE,
+    MANIFEST_FILE,
+    ROUNDS_FILE,
+    GraphInfo,
+    Manifest,
+    read_manifest,
+    triple_key,
+    write_store,
+)
 from kg.errors import KgError
 from kg.graphio import as_nquads, ntriples_lines, write_turtle
 from kg.mapping.declarations import check_declarations
@@ -388,6 +397,11 @@ def _write_build(project: Project, made: _Made, fingerprint: str) -> Manifest:
                 dataset.write(as_nquads(graph.lines(), graph.iri))
             dataset.write(as_nquads(coverage_lines, str(COVERAGE_GRAPH)))
             dataset.write(as_nquads(inferred_lines, str(INFERRED_GRAPH)))
+        written = {str(ONTOLOGY_GRAPH): made.ontology_lines, str(COVERAGE_GRAPH): coverage_lines}
+        written[str(INFERRED_GRAPH)] = inferred_lines
+        mapped = {graph.iri: graph for graph in made.graphs}
+        lines = lambda info: written[info.iri] if info.iri in written else mapped[info.iri].lines()  # noqa: E731
+        write_store(staging, infos, lines, code=code_digest(), previous=project.build_dir)
         _write_rounds(staging / ROUNDS_FILE, made.closure)
         manifest = Manifest(
             inputs=fingerprint,

@@ -336,12 +336,12 @@ def _graph_option(value: str) -> tuple[str, str]:
 
 
 def _built_store(project: Project) -> tuple[Manifest, Store]:
-    """The build, made first if the inputs changed: its manifest and an in-memory store of it."""
+    """The build, made first if the inputs changed: its manifest and its store, opened read-only."""
     from kg.build import build
-    from kg.dataset import load_store
+    from kg.dataset import open_store
 
     build(project)
-    return load_store(project.build_dir)
+    return open_store(project.build_dir)
 
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:

@@ -1,17 +1,25 @@
-"""The built dataset as the rest of the project reads it: its manifest, and an Oxigraph store of its quads."""
+"""The built dataset as the rest of the project reads it: its manifest, and an on-disk Oxigraph store of its quads.
+
+The build writes the store once (``write_store``); every reader opens it read-only (``open_store``):
+the server's query workers, ``kg query``, ``kg explain`` and the exports. Opening takes
+milliseconds whatever the size, and readers share the operating system's page cache rather than
+each parsing the build into a copy of its own.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal
 
-from kg.errors import NotBuiltError
+from kg.errors import KgError, NotBuiltError, UnsupportedFormat
+from kg.formats import rdf_syntax_from_extension
 
 #: Every named graph, as sorted N-Quads.
 DATASET_FILE = "dataset.nq"
@@ -19,6 +27,11 @@ DATASET_FILE = "dataset.nq"
 MANIFEST_FILE = "manifest.json"
 #: The reasoning round of each inferred triple, for explanations.
 ROUNDS_FILE = "rounds.tsv"
+#: The folder of the on-disk Oxigraph (RocksDB) store holding every named graph.
+STORE_DIR = "store"
+#: Table files a read-only store opens at once, before any query (RocksDB's initial load, across
+#: the whole store): a reader that shuts itself off from files (a query worker) needs them all open.
+MAX_STORE_FILES = 16
 
 
 @dataclass(frozen=True)
@@ -106,15 +119,21 @@ def read_manifest(build_dir: Path) -> Manifest | None:
         return None
 
 
-def pin_build(build_dir: Path, into: Path, *, graph_files: bool = False) -> Path:
+def pin_build(
+    build_dir: Path, into: Path, *, graph_files: bool = False, graphs: Mapping[str, Path] | None = None
+) -> Path:
     """A private, unchanging view of the build in ``build_dir``, in the empty folder ``into``.
 
     ``kg build`` swaps the build folder whole while a server may be reading it (``kg query`` after
     an edit rebuilds). A long-running reader pins the build: hard links (copies across file
-    systems) keep the files it started with, whatever happens to ``build_dir`` after.
+    systems) keep the files it started with, whatever happens to ``build_dir`` after. The store's
+    files are linked too: RocksDB never changes a table file once written.
 
     :param graph_files: pin each named graph's own file too (``kg publish`` sends them).
+    :param graphs: extra named graphs (IRI -> RDF file) to serve beside the build: the pinned store
+        and manifest hold them too (``add_graphs``).
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
+    :raises UnsupportedFormat, KgError: for an extra graph that cannot be read (``add_graphs``).
     """
     for _ in range(3):
         before = (build_dir / MANIFEST_FILE).read_bytes() if (build_dir / MANIFEST_FILE).exists() else None
@@ -124,11 +143,14 @@ def pin_build(build_dir: Path, into: Path, *, graph_files: bool = False) -> Path
         if graph_files:
             names += [info.file for info in Manifest.from_json(json.loads(before)).graphs]
         try:
+            names += [f"{STORE_DIR}/{name}" for name in os.listdir(build_dir / STORE_DIR)]
             for name in names:
                 _link(build_dir / name, into / name)
         except FileNotFoundError:  # swapped while linking: try again
             continue
         if (build_dir / MANIFEST_FILE).read_bytes() == before == (into / MANIFEST_FILE).read_bytes():
+            if graphs:
+                add_graphs(into, graphs)
             return into  # no swap in between: manifest and dataset belong together
     raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
 
@@ -145,22 +167,211 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def load_store(build_dir: Path) -> tuple[Manifest, ox.Store]:
-    """An in-memory Oxigraph store holding every graph of the build, and, as its default graph, the
-    RDF merge of the ontology and the asserted graphs (``in_default_graph``).
+def write_store(
+    folder: Path,
+    graphs: list[GraphInfo],
+    lines: Callable[[GraphInfo], list[str]],
+    *,
+    code: str,
+    previous: Path | None = None,
+) -> None:
+    """Write the store of the build being written in ``folder`` (whose ``dataset.nq`` and graph files are written).
+
+    It holds every named graph and, as its default graph, the RDF merge of the ontology and the
+    asserted graphs (``in_default_graph``). The build's blank node labels are kept (the bulk loader
+    would make up random ones), so that they are those of ``dataset.nq`` and ``rounds.tsv``.
+
+    With the folder of the ``previous`` build, its store is taken over (``_take_over``) and only the
+    graphs whose files changed are rewritten, by difference: at 100 articles, one article changed
+    costs seconds where writing the whole store costs ten. Else the store is written whole from
+    ``dataset.nq``. Either way it is compacted: a few table files, all of which a read-only reader
+    opens at once (``MAX_STORE_FILES``).
+
+    :param lines: the sorted N-Triples lines of a graph (read only for the graphs that changed).
+    :param code: a hash of the code writing the store: a store written by other code is not taken over.
+    """
+    before = read_manifest(previous) if previous is not None and _written_by(previous / STORE_DIR, code) else None
+    if before is not None:
+        _take_over(previous / STORE_DIR, folder / STORE_DIR)
+        store = ox.Store(str(folder / STORE_DIR))
+        _update(store, before.graphs, graphs, lines, lambda old, new: not _same_file(previous / old, folder / new))
+    else:
+        store = ox.Store(str(folder / STORE_DIR))
+        quads = ox.parse(path=str(folder / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
+        store.bulk_extend(_with_merge(quads, {ox.NamedNode(info.iri) for info in graphs if in_default_graph(info)}))
+    store.optimize()
+    del store  # closed: the files are complete, and nothing writes them again
+    (folder / STORE_DIR / _CODE_FILE).write_text(code)
+
+
+#: The file of a store (beside RocksDB's, which it ignores) that holds the hash of the code that wrote it.
+_CODE_FILE = "KG_CODE"
+
+
+def _written_by(store_dir: Path, code: str) -> bool:
+    try:
+        return (store_dir / _CODE_FILE).read_text() == code
+    except OSError:
+        return False
+
+
+def _update(
+    store: ox.Store,
+    old: list[GraphInfo],
+    new: list[GraphInfo],
+    lines: Callable[[GraphInfo], list[str]],
+    changed: Callable[[str, str], bool],
+) -> None:
+    """Make ``store``, which holds the graphs ``old``, hold the graphs ``new`` instead, writing only the differences.
+
+    A triple no longer in a graph merged into the default graph leaves the default graph too, unless
+    another merged graph still holds it.
+    """
+    was = {info.iri: info for info in old}
+    merged = {ox.NamedNode(info.iri) for info in new if in_default_graph(info)}
+    default = ox.DefaultGraph()
+    gone_from_merged: set[ox.Triple] = set()
+    for info in new:
+        if info.iri in was and not changed(was[info.iri].file, info.file):
+            continue
+        graph = ox.NamedNode(info.iri)
+        held = _triples_of(store, graph)
+        text = "".join(lines(info)).encode("utf-8")
+        wanted = {quad.triple for quad in ox.parse(text, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=False)}
+        for triple in held - wanted:
+            store.remove(ox.Quad(*triple, graph))
+        added = wanted - held
+        store.extend(ox.Quad(*triple, graph) for triple in added)
+        if graph in merged:
+            store.extend(ox.Quad(*triple, default) for triple in added)
+        if graph in merged or (info.iri in was and in_default_graph(was[info.iri])):
+            gone_from_merged |= held - wanted
+    for iri in was.keys() - {info.iri for info in new}:
+        graph = ox.NamedNode(iri)
+        if in_default_graph(was[iri]):
+            gone_from_merged |= _triples_of(store, graph)
+        store.remove_graph(graph)
+    for triple in gone_from_merged:
+        holders = {q.graph_name for q in store.quads_for_pattern(triple.subject, triple.predicate, triple.object)}
+        if not holders & merged:
+            store.remove(ox.Quad(*triple, default))
+
+
+def _triples_of(store: ox.Store, graph: ox.NamedNode) -> set[ox.Triple]:
+    return {quad.triple for quad in store.quads_for_pattern(None, None, None, graph)}
+
+
+def _take_over(source: Path, target: Path) -> None:
+    """A store of its own in ``target`` with the content of the one in ``source``, as a RocksDB checkpoint makes it:
+    the table files linked (RocksDB never writes one again), the others copied."""
+    target.mkdir()
+    for path in source.iterdir():
+        if path.suffix == ".sst":
+            _link(path, target / path.name)
+        else:
+            shutil.copyfile(path, target / path.name)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when the two files have the same bytes (the same file, linked twice, at once)."""
+    try:
+        return a.samefile(b) or a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
+
+
+def open_store(build_dir: Path) -> tuple[Manifest, ox.Store]:
+    """The manifest of the build in ``build_dir`` and its store, opened read-only.
 
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
     """
-    manifest = read_manifest(build_dir)
-    if manifest is None:
-        raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
-    store = ox.Store()
-    # The build's blank node labels are kept (bulk_load would make up random ones), so every load,
-    # in every process, gives the same labels, and ORDER BY over blank nodes gives the same order.
-    quads = ox.parse(path=str(build_dir / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
-    merged = {ox.NamedNode(info.iri) for info in manifest.graphs if in_default_graph(info)}
-    store.bulk_extend(_with_merge(quads, merged))
-    return manifest, store
+    for _ in range(3):
+        manifest = read_manifest(build_dir)
+        if manifest is None:
+            break
+        try:
+            store = ox.Store.read_only(str(build_dir / STORE_DIR))
+        except OSError:
+            continue  # no store (a build of an older kg), or swapped by kg build while opening
+        if read_manifest(build_dir) == manifest:
+            return manifest, store
+    raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
+
+
+def store_files(build_dir: Path) -> list[Path]:
+    """The table files of the build's store (RocksDB's ``.sst`` files)."""
+    return sorted(path for path in (build_dir / STORE_DIR).iterdir() if path.suffix == ".sst")
+
+
+def add_graphs(folder: Path, graphs: Mapping[str, Path]) -> Manifest:
+    """Add extra named graphs (IRI -> RDF file) to the pinned build in ``folder``: its store and its manifest.
+
+    The store's table files were linked from the build (``pin_build``): the store becomes a copy
+    of its own first, the table files still linked (as a RocksDB checkpoint does: they are never
+    written again), the others copied. The graphs go into the store's write-ahead log, not into
+    new table files: a reader opens at most ``MAX_STORE_FILES`` of those at once, and every reader
+    replays the log as it opens the store (keep extra graphs small; data of size belongs in the
+    build). Each file's blank nodes are its own (two files' ``_:b0`` are two nodes). The extra
+    graphs count as asserted data: ``infer=false`` keeps them in the default graph. The new
+    manifest (written to ``folder``) lists them, with their triple counts.
+
+    :raises UnsupportedFormat: for a file whose extension names no triple syntax.
+    :raises KgError: for a graph name that is not an absolute IRI, or a file that cannot be read or parsed.
+    """
+    manifest = read_manifest(folder)
+    assert manifest is not None  # pinned
+    for iri, path in graphs.items():
+        _check_graph(iri, path)
+    _unshare_store(folder / STORE_DIR)
+    store = ox.Store(str(folder / STORE_DIR))
+    extra = []
+    for iri, path in graphs.items():
+        _load_graph(store, iri, path)
+        triples = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
+        extra.append(GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=triples))
+    del store  # closed, the graphs in its log
+    served = replace(manifest, graphs=[*manifest.graphs, *extra])
+    written = folder / f"{MANIFEST_FILE}.new"  # a new file: the pinned one is a link to the build's
+    written.write_text(json.dumps(served.to_json(), indent=2, sort_keys=True) + "\n")
+    written.replace(folder / MANIFEST_FILE)
+    return served
+
+
+def _unshare_store(store_dir: Path) -> None:
+    """Replace the links to the build's store files by copies, but for the table files, which RocksDB never writes."""
+    for path in store_dir.iterdir():
+        if path.suffix != ".sst":
+            copy = path.with_name(path.name + ".copy")
+            shutil.copyfile(path, copy)
+            copy.replace(path)
+
+
+def _check_graph(iri: str, path: Path) -> None:
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise KgError(f"the graph name {iri!r} is not an absolute IRI") from None
+    _graph_syntax(path)
+    if not path.is_file():
+        raise KgError(f"cannot read the graph file {path}: there is no such file")
+
+
+def _load_graph(store: ox.Store, iri: str, path: Path) -> None:
+    syntax = _graph_syntax(path)
+    try:
+        store.load(path=str(path), format=syntax.oxigraph, to_graph=ox.NamedNode(iri))
+    except OSError as error:
+        raise KgError(f"cannot read the graph file {path}: {error.strerror or error}") from None
+    except SyntaxError as error:
+        detail = " ".join(str(error).split())[:200]
+        raise KgError(f"the graph file {path} is not valid {syntax.name}: {detail}") from None
+
+
+def _graph_syntax(path: Path):
+    syntax = rdf_syntax_from_extension(str(path))
+    if syntax is None or syntax.datasets:
+        raise UnsupportedFormat(f"cannot load {path.name} as one graph: use a .ttl, .nt, .rdf or .jsonld file")
+    return syntax
 
 
 def _with_merge(quads, merged: set):

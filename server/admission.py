@@ -13,9 +13,11 @@ The rules, applied whenever a worker frees or a query arrives:
 - The last free worker is kept: a query that takes it is on a leash, stopped by the caller past
   ``slow`` seconds and queued again (``requeue``) to wait for another worker, and its client
   is barred from the kept worker while other clients are about (seen in the last ``_ABOUT``
-  seconds: alone, it harms no one). While long queries hold the other workers, the queries that
-  take milliseconds still find one free: a client's first long query holds it for ``slow``
-  seconds at most, once per cooldown. A client running one long query may run light ones beside it.
+  seconds). Alone, it harms no one: it takes the kept worker with no leash (stopped again, its
+  query would only have another worker started for it, again and again). While long queries
+  hold the other workers, the queries that take milliseconds still find one free: a client's
+  first long query holds it for ``slow`` seconds at most, once per cooldown. A client running
+  one long query may run light ones beside it.
 - A barred client may have ``max_waiting_barred`` queries waiting; the clients that are not light
   ``max_waiting_unproven`` together. Beyond, and past ``queue_timeout`` of waiting, a query is
   refused with ``BusyError`` (503, saying after how many seconds a worker should be free).
@@ -162,6 +164,27 @@ class Admission(Generic[W]):
             self._enqueue(record, ticket)
             return self._wait(ticket)
 
+    def try_acquire(self, client: str, deadline: float) -> Ticket[W] | None:
+        """A worker for a query of ``client`` at once, when no query waits and the rules give it one now; else None.
+
+        For a caller that must not wait (an event loop): None changes nothing, and the caller then
+        waits in ``acquire`` (in a thread).
+
+        :param deadline: when the query's time limit ends.
+        """
+        now = time.monotonic()
+        with self._changed:
+            if self._turns or not self._free:
+                return None
+            record = self._client(client)
+            kept = self.keep_one and len(self._free) == 1
+            barred = record.kind(now) == BARRED
+            if kept and barred and self._others_about(client, now):
+                return None
+            ticket: Ticket[W] = Ticket(client, min(deadline, now + self.queue_timeout))
+            self._give(record, ticket, leashed=kept and not barred, now=now)
+            return ticket
+
     def requeue(self, ticket: Ticket[W]) -> Ticket[W]:
         """Wait again after a leashed query was stopped (its worker is not given back); its client is barred.
 
@@ -173,6 +196,14 @@ class Admission(Generic[W]):
             ticket.worker, ticket.leashed = None, False
             self._enqueue(record, ticket)
             return self._wait(ticket)
+
+    def cancel(self, ticket: Ticket[W]) -> None:
+        """Give back the worker of a ticket that was not used, its client's class unchanged."""
+        with self._changed:
+            self._release(ticket, time.monotonic())
+            if ticket.worker is not None:
+                self._free.append(ticket.worker)
+            self._dispatch()
 
     def release(self, ticket: Ticket[W], *, give_back: bool) -> None:
         """The query is over; its worker is free again when ``give_back`` (else it was stopped and is replaced)."""
@@ -246,18 +277,22 @@ class Admission(Generic[W]):
             address = min(self._turns, key=lambda c: self._clients[c].kind(now))  # the first of the best class
             record = self._clients[address]
             kept = self.keep_one and len(self._free) == 1
-            if kept and record.kind(now) == BARRED and self._others_about(address, now):
+            barred = record.kind(now) == BARRED
+            if kept and barred and self._others_about(address, now):
                 return  # the kept worker waits for a client that is not barred
             ticket = record.waiting.popleft()
             self._turns.remove(address)
             if record.waiting:
                 self._turns.append(address)  # its next query waits for its next turn
-            ticket.worker = self._free.pop()
-            ticket.leashed = kept
-            ticket.started = now
-            record.running += 1
-            self._lent[id(ticket.worker)] = ticket
+            self._give(record, ticket, leashed=kept and not barred, now=now)  # a barred client here is alone
             self._changed.notify_all()
+
+    def _give(self, record: _Client, ticket: Ticket[W], *, leashed: bool, now: float) -> None:
+        ticket.worker = self._free.pop()
+        ticket.leashed = leashed
+        ticket.started = now
+        record.running += 1
+        self._lent[id(ticket.worker)] = ticket
 
     def _busy(self, now: float, why: str) -> BusyError:
         """The 503 for a query that cannot have a worker now, with the seconds until one should be free."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import hashlib
 import logging
+import shutil
+import tempfile
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
+from kg.dataset import pin_build, read_manifest
 from kg.errors import KgError, NotBuiltError
 from server import headers, linked_data, pages, sparql, ui
 from server.cache import ResultCache
@@ -22,7 +25,7 @@ from server.proofs import explainer
 from server.reader import Reader
 from server.remote import check_backend_url
 from server.settings import load_settings
-from server.worker import backend_worker_command, served_manifest, worker_command
+from server.worker import backend_worker_command, worker_command
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,10 @@ def create_app(build_dir: Path | None, config: Mapping[str, Any] | None = None) 
     """The endpoint serving the build in ``build_dir``; ``config`` overrides ``server.settings``.
 
     With the ``BACKEND`` setting, the endpoint answers from that remote SPARQL endpoint instead, and
-    ``build_dir`` is not read (it may be None). Starts the query workers; they stop with the process
-    (or with ``app.extensions["kg.endpoint"].executor.close()``).
+    ``build_dir`` is not read (it may be None). With extra graphs (``GRAPHS``), the build is pinned
+    with them into a folder of this process's own (``kg serve`` pins once for all its HTTP processes
+    and gives them a pinned build with no ``GRAPHS``). Starts the query workers; they stop with the
+    process (or with ``app.extensions["kg.endpoint"].executor.close()``).
 
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
     :raises UnsupportedFormat: for an extra graph file of unknown syntax.
@@ -46,13 +51,15 @@ def create_app(build_dir: Path | None, config: Mapping[str, Any] | None = None) 
     elif build_dir is None:
         raise NotBuiltError("no build folder given and no BACKEND setting: nothing to serve")
     else:
-        endpoint = _local_endpoint(Path(build_dir).resolve(), settings)
+        build_dir = Path(build_dir).resolve()
+        if settings["GRAPHS"]:
+            build_dir = _pin_with_graphs(build_dir, settings["GRAPHS"])
+        endpoint = _local_endpoint(build_dir, settings)
     atexit.register(endpoint.executor.close)
     sparql.init_app(app, endpoint)
     reader = Reader(endpoint, settings["ROW_LIMIT"])
     linked_data.init_app(app, reader, settings["IRI_BASE"])
-    pinned = None if build_dir is None or settings["BACKEND"] else Path(build_dir).resolve()
-    pages.init_app(app, explainer(reader, endpoint.manifest, pinned))
+    pages.init_app(app, explainer(reader, endpoint.manifest, None if settings["BACKEND"] else build_dir))
     examples = settings["EXAMPLES_DIR"]
     ui.init_app(app, Path(examples) if examples else None, remote=endpoint.manifest is None)
     headers.init_app(app)
@@ -60,13 +67,28 @@ def create_app(build_dir: Path | None, config: Mapping[str, Any] | None = None) 
     return app
 
 
+def _pin_with_graphs(build_dir: Path, graphs: Mapping[str, str]) -> Path:
+    """The build pinned with the extra graphs into a new folder, removed when this process ends.
+
+    :raises NotBuiltError, UnsupportedFormat, KgError: as ``kg.dataset.pin_build`` does.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="kg-graphs-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return pin_build(build_dir, folder, graphs={iri: Path(file).resolve() for iri, file in graphs.items()})
+
+
 def _local_endpoint(build_dir: Path, settings: Mapping[str, Any]) -> sparql.Endpoint:
-    """Workers with their own copy of the build (plus the extra graphs), a result cache, ETags."""
-    graphs = {iri: Path(file).resolve() for iri, file in settings["GRAPHS"].items()}
-    manifest = served_manifest(build_dir, graphs)
-    executor = _executor(worker_command(build_dir, graphs, settings["MEMORY_LIMIT_MB"]), settings, fixed_data=True)
+    """Workers on the build's store (extra graphs included), a result cache, ETags.
+
+    :raises NotBuiltError: when ``build_dir`` holds no complete build.
+    """
+    manifest = read_manifest(build_dir)
+    if manifest is None:
+        raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
+    executor = _executor(worker_command(build_dir, settings["MEMORY_LIMIT_MB"]), settings, fixed_data=True)
     cache_bytes = int(settings["RESULT_CACHE_MB"] * 1024 * 1024)
-    seed = hashlib.sha256(repr((manifest.inputs, sorted(graphs.items()), settings["ROW_LIMIT"])).encode())
+    graphs = [(g.iri, g.file, g.triples) for g in manifest.graphs]
+    seed = hashlib.sha256(repr((manifest.inputs, graphs, settings["ROW_LIMIT"])).encode())
     return sparql.Endpoint(executor, manifest, ResultCache(cache_bytes) if cache_bytes else None, seed.hexdigest()[:16])
 
 

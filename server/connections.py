@@ -41,7 +41,7 @@ class ConnectionWatch:
 
     def __init__(self, idle_timeout: float) -> None:
         self.idle_timeout = idle_timeout
-        #: Socket inode -> (when the current window started, bytes moved by then).
+        #: Socket inode -> (when it last moved ``MIN_PROGRESS`` bytes, or was first seen; bytes moved by then).
         self._windows: dict[int, tuple[float, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kg-connection-watch", daemon=True)
@@ -61,7 +61,11 @@ class ConnectionWatch:
                 log.exception("checking connections failed")
 
     def sweep(self, now: float) -> int:
-        """Close the connections stalled for a window ending now; how many were closed."""
+        """Close the connections that moved under ``MIN_PROGRESS`` bytes in the last ``idle_timeout`` seconds.
+
+        A connection is closed ``idle_timeout`` seconds (and at most one sweep's interval) after it
+        last moved, however its moves fell between sweeps. How many were closed.
+        """
         seen: dict[int, tuple[float, int]] = {}
         closed = 0
         for fd in _socket_descriptors():
@@ -74,14 +78,14 @@ class ConnectionWatch:
                 if moved is None:
                     continue
                 inode = os.fstat(sock.fileno()).st_ino
-                started, before = self._windows.get(inode, (now, moved))
-                if now - started < self.idle_timeout:
-                    seen[inode] = (started, before)
-                elif moved - before < MIN_PROGRESS:
+                since, before = self._windows.get(inode, (now, moved))
+                if moved - before >= MIN_PROGRESS:
+                    seen[inode] = (now, moved)  # it moved: its window starts again
+                elif now - since < self.idle_timeout:
+                    seen[inode] = (since, before)
+                else:
                     _shut_down(sock)
                     closed += 1
-                else:
-                    seen[inode] = (now, moved)
         self._windows = seen
         if closed:
             log.warning(

@@ -108,6 +108,16 @@ HTTP_STATUS: dict[type[Exception], int] = {
     BackendUnavailableError: 503,
 }
 
+
+def status_for(error: Exception) -> int | None:
+    """The status ``HTTP_STATUS`` gives the most specific of the error's classes; None for an error it lists none of.
+
+    >>> status_for(BackendUnavailableError("x")), status_for(BackendError("x")), status_for(ValueError("x"))
+    (503, 502, None)
+    """
+    return next((HTTP_STATUS[cls] for cls in type(error).__mro__ if cls in HTTP_STATUS), None)
+
+
 #: Errors a worker may report, by class name (the name travels over the pipe, not the object).
 WORKER_ERRORS: dict[str, type[KgError]] = {
     cls.__name__: cls

@@ -16,11 +16,17 @@ large answer whole (``Answer.spool``).
 
 For a server whose data cannot change (a pinned build), repeats of a query share one run, and
 a failure is not tried again (``server.flights``).
+
+An event loop may start a query itself (``run_soon``) when a worker can take it at once: it sends
+the job and reads a quick, short answer without a thread; a query that turns out long goes on in
+a thread, in the same code as ``run``'s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
 import os
 import select
@@ -29,14 +35,15 @@ import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import Executor as Threads
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from server.admission import Admission
+from server.admission import Admission, Ticket
 from server.errors import WORKER_ERRORS, QueryAbortedError, QueryTimeoutError
 from server.flights import Flights
-from server.frames import Answered, Failed, Job, QueryRequest, Ready, encode, read_header
+from server.frames import HEADER_LENGTHS, Answered, Failed, Frame, Job, QueryRequest, Ready, decode, encode, read_header
 from server.worker import PARENT_VARIABLE
 
 log = logging.getLogger(__name__)
@@ -56,6 +63,11 @@ _WATCH_INTERVAL = 1.0
 _LONG_QUERY_NICENESS = 10
 #: Bytes read from a worker's pipe at a time.
 _CHUNK = 1 << 20
+#: Bytes read from a worker's pipe when a frame's header is due: the whole of a short answer, at once.
+_READ_AHEAD = SPOOL_BYTES + 4096
+#: The longest job an event loop sends itself (``run_soon``): it fits in an idle worker's empty pipe
+#: (64 KiB on Linux), so that writing it never waits.
+_LOOP_FRAME = 16 * 1024
 #: The folder that holds the ``server`` package, so a worker imports the same code as we do.
 _CODE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,6 +130,8 @@ class _Worker:
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env, process_group=0
         )
         self.fd = self.process.stdout.fileno()
+        #: Bytes read from the pipe ahead of need (the rest of a frame whose header was read).
+        self.pending = b""
         #: True once it is stopped for good: it must never be lent again.
         self.retired = False
         #: True once it runs at a lower priority (``lower_priority``): it is replaced after its query.
@@ -128,8 +142,18 @@ class _Worker:
         while data:  # a raw pipe may take part of a write (a signal, a full buffer)
             data = data[self.process.stdin.write(data) :]
 
+    def try_send(self, frame: bytes) -> bool:
+        """Send a short frame (it fits in the idle worker's empty pipe: no wait); False when the pipe is broken."""
+        try:
+            self.send(frame)
+        except OSError:
+            return False
+        return True
+
     def readable(self, until: float) -> bool:
         """True once the worker has something to say (or ended), False if it is still silent at ``until``."""
+        if self.pending:
+            return True
         poller = select.poll()
         poller.register(self.fd, select.POLLIN)
         return bool(poller.poll(max(0.0, until - time.monotonic()) * 1000))
@@ -150,16 +174,44 @@ class _Worker:
         return b"".join(chunks)
 
     def read_some(self, deadline: float, n: int) -> bytes:
-        """Up to ``n`` bytes (at least one), or TimeoutError at ``deadline``, or EOFError."""
-        poller = select.poll()
-        poller.register(self.fd, select.POLLIN)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not poller.poll(remaining * 1000):
-            raise TimeoutError
-        chunk = os.read(self.fd, min(n, _CHUNK))
-        if not chunk:
-            raise EOFError
+        """Up to ``n`` bytes (at least one), or TimeoutError at ``deadline``, or EOFError.
+
+        Asked for a few bytes (a header), it reads what the worker wrote, up to ``_READ_AHEAD``, and
+        keeps the rest for the next reads: one system call for a short answer, not three.
+        """
+        if not self.pending:
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller.poll(remaining * 1000):
+                raise TimeoutError
+            self.pending = os.read(self.fd, min(max(n, _READ_AHEAD), _CHUNK))
+            if not self.pending:
+                raise EOFError
+        chunk, self.pending = self.pending[:n], self.pending[n:]
         return chunk
+
+    def take_frame(self) -> tuple[Frame, bytes] | None:
+        """A whole frame with a short body, read without waiting (the pipe is readable); None when there is none yet.
+
+        What was read stays for ``read_some`` otherwise: the rest of the frame is read the usual way.
+        """
+        try:
+            self.pending += os.read(self.fd, _READ_AHEAD)
+        except OSError:
+            return None
+        if len(self.pending) < HEADER_LENGTHS.size:
+            return None
+        header_length, body_length = HEADER_LENGTHS.unpack_from(self.pending)
+        end = HEADER_LENGTHS.size + header_length + body_length
+        if body_length > SPOOL_BYTES or len(self.pending) < end:
+            return None
+        try:
+            frame = decode(json.loads(self.pending[HEADER_LENGTHS.size : HEADER_LENGTHS.size + header_length]))
+        except ValueError:
+            return None  # read again the usual way, which fails on it as it should
+        body, self.pending = self.pending[end - body_length : end], self.pending[end:]
+        return frame, body
 
     def stop(self, *, grace: float = 0.0) -> int:
         """Kill the process (after ``grace`` seconds to end on its own), reap it; its exit status."""
@@ -273,6 +325,85 @@ class Executor:
             return self._run(job, client, deadline)
         return self._flights.run(key or request.digest(), deadline, lambda: self._run(job, client, deadline))
 
+    async def run_soon(
+        self, request: QueryRequest, *, threads: Threads, client: str = "-", shared: bool = False,
+        key: bytes | None = None,
+    ) -> Answer | None:  # fmt: skip
+        """``run``, from an event loop, when a worker can take the query at once; else None, and nothing was done.
+
+        The job is sent at once and a quick, short answer read on the event loop; a query still
+        running at ``slow`` seconds, or a long answer, is waited for in one of ``threads`` by
+        ``run``'s own code. A repeat of a query running now waits for its answer on the event loop.
+        None when the query would wait for a worker: the caller then calls ``run`` (in a thread). The
+        parameters and errors are ``run``'s.
+        """
+        deadline = time.monotonic() + self.time_limit
+        loop = asyncio.get_running_loop()
+        sharing = shared and self.fixed_data
+        if sharing:
+            key = key or request.digest()
+            run = self._flights.follow(key, loop)
+            if run is not None:
+                return await _within(run, deadline, self.time_limit)
+        job = Job(request, row_limit=self.row_limit, byte_limit=self.byte_limit, time_limit=self.time_limit)
+        frame = encode(job)
+        if len(frame) > _LOOP_FRAME:
+            return None
+        ticket = self._admission.try_acquire(client, deadline)
+        if ticket is None:
+            return None
+        flight = self._flights.lead(key) if sharing else None
+        if sharing and flight is None:  # the same query started meanwhile
+            self._admission.cancel(ticket)
+            return None
+
+        def finish(sent: bool) -> Answer:
+            """The rest of the exchange, in a thread; the flight ends with it."""
+            try:
+                answer = self._run(job, client, deadline, ticket, sent=sent)
+            except BaseException as error:
+                if flight is not None:
+                    self._flights.end(key, flight, error=error)
+                raise
+            if flight is not None:
+                self._flights.end(key, flight, answer=answer)
+            return answer
+
+        worker = ticket.worker
+        assert worker is not None
+        sent = worker.process.poll() is None and worker.try_send(frame)
+        try:
+            quick = sent and await _readable(loop, worker.fd, ticket.started + self.slow - time.monotonic())
+        except asyncio.CancelledError:  # the request was dropped: the query still ends, and gives its worker back
+            loop.run_in_executor(threads, finish, sent).add_done_callback(_retrieve)
+            raise
+        reply = worker.take_frame() if quick else None
+        if reply is None:
+            return await loop.run_in_executor(threads, finish, sent)
+        try:
+            answer = self._answered(ticket, worker, *reply)
+        except BaseException as error:
+            if flight is not None:
+                self._flights.end(key, flight, error=error)
+            raise
+        if flight is not None:
+            self._flights.end(key, flight, answer=answer)
+        return answer
+
+    def _answered(self, ticket: Ticket[_Worker], worker: _Worker, reply: Frame, body: bytes) -> Answer:
+        """The answer of a reply read whole on the event loop; the worker is given back (stopped if it misbehaved)."""
+        if isinstance(reply, Answered):
+            self._admission.release(ticket, give_back=True)
+            return Answer(reply.kind, reply.format, reply.rows, reply.truncated, body=body, length=len(body))
+        if not isinstance(reply, Failed):
+            self._retire(worker)
+            self._admission.release(ticket, give_back=False)
+            raise ValueError(f"a worker answered a job with {type(reply).__name__}")
+        self._admission.release(ticket, give_back=True)
+        if reply.error not in WORKER_ERRORS:
+            raise RuntimeError(reply.message)  # a bug: 500, and the worker logged why
+        raise WORKER_ERRORS[reply.error](reply.message)
+
     def status(self) -> dict[str, int | bool]:
         """Workers ready for a query, busy with one, still starting; ``ready``: the pool can take queries.
 
@@ -301,35 +432,42 @@ class Executor:
                 continue
         self._supervisor.join(timeout=5)
 
-    def _run(self, job: Job, client: str, deadline: float) -> Answer:
+    def _run(
+        self, job: Job, client: str, deadline: float, ticket: Ticket[_Worker] | None = None, *, sent: bool = False
+    ) -> Answer:
         """Borrow a worker, exchange ``job`` with it, give it back.
 
         The query starts again on another worker when it held the kept one past its leash (its
         client now waits behind light ones), or when its worker turned out dead before it got the job.
+
+        :param ticket: the worker already borrowed (by ``run_soon``), which was ``sent`` the job or not.
         """
-        ticket = self._admission.acquire(client, deadline)
+        ticket = ticket or self._admission.acquire(client, deadline)
         while True:
             worker = ticket.worker
             assert worker is not None
             slow_at = ticket.started + self.slow
             leash = min(deadline, slow_at) if ticket.leashed else deadline
             try:
-                answer = self._exchange(worker, job, deadline, leash, slow_at)
+                answer = self._exchange(worker, job, deadline, leash, slow_at, sent=sent)
             except _Leashed:
-                ticket = self._admission.requeue(ticket)
+                ticket, sent = self._admission.requeue(ticket), False
                 continue
             except _Gone:
                 self._admission.release(ticket, give_back=False)
-                ticket = self._admission.acquire(client, deadline)
+                ticket, sent = self._admission.acquire(client, deadline), False
                 continue
             except BaseException:
                 self._admission.release(ticket, give_back=not worker.retired)
                 raise
-            self._admission.release(ticket, give_back=True)
+            self._admission.release(ticket, give_back=not worker.retired)  # retired: after a long query
             return answer
 
-    def _exchange(self, worker: _Worker, job: Job, deadline: float, leash: float, slow_at: float) -> Answer:
-        """Send ``job`` to ``worker`` and read its reply; the worker is stopped unless it can serve again.
+    def _exchange(
+        self, worker: _Worker, job: Job, deadline: float, leash: float, slow_at: float, *, sent: bool = False
+    ) -> Answer:
+        """Send ``job`` to ``worker`` (unless it was ``sent``) and read its reply; the worker is stopped unless it
+        can serve again.
 
         A query still running at ``slow_at`` goes on at a lower CPU priority, and its worker is
         replaced after it (a process cannot take its priority back).
@@ -337,11 +475,12 @@ class Executor:
         :raises _Leashed: past ``leash`` (before ``deadline``); the worker is stopped.
         :raises _Gone: when the worker had died before it got the job; it is stopped.
         """
-        if worker.process.poll() is not None:
+        if not sent and worker.process.poll() is not None:
             self._retire(worker)
             raise _Gone
         try:
-            worker.send(encode(job))
+            if not sent:
+                worker.send(encode(job))
         except OSError:  # the pipe is broken: it died while idle, before the watcher saw it
             self._retire(worker)
             raise _Gone from None
@@ -546,3 +685,31 @@ class Executor:
         self._next_start = time.monotonic() + _RETRY_PAUSES[min(self._failed_starts, len(_RETRY_PAUSES)) - 1]
         if not self._closed:
             log.error("a query worker %s (exit status %s); trying again", what, status)
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, fd: int, timeout: float) -> bool:
+    """True once ``fd`` is readable, False when it is not within ``timeout`` seconds."""
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
+    try:
+        async with asyncio.timeout(max(0.0, timeout)):
+            return await ready
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+
+
+async def _within(run: asyncio.Future, deadline: float, time_limit: float) -> Answer:
+    """The answer of a shared run, or QueryTimeoutError at ``deadline``."""
+    try:
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            return await run  # each follower has a future of its own
+    except TimeoutError:
+        raise QueryTimeoutError.at(time_limit) from None
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    """Read the outcome of a future nobody awaits, so that its error is not reported as never retrieved."""
+    if not future.cancelled():
+        future.exception()

@@ -14,9 +14,10 @@ import json
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import cache
 
 #: Lengths of the JSON header and of the body that follow.
-_LENGTHS = struct.Struct("!II")
+HEADER_LENGTHS = struct.Struct("!II")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def encode(frame: Frame, body: bytes = b"") -> bytes:
     ((Answered(kind='boolean', format='json', rows=1, truncated=False), 2), b'ab')
     """
     data = json.dumps({"frame": type(frame).__name__, **_fields(frame)}).encode()
-    return _LENGTHS.pack(len(data), len(body)) + data + body
+    return HEADER_LENGTHS.pack(len(data), len(body)) + data + body
 
 
 def _fields(frame: Frame) -> dict:
@@ -117,7 +118,7 @@ def read_header(read_exact: Callable[[int], bytes]) -> tuple[Frame, int]:
 
     :raises ValueError: for a header that is not a frame of this module.
     """
-    header_length, body_length = _LENGTHS.unpack(read_exact(_LENGTHS.size))
+    header_length, body_length = HEADER_LENGTHS.unpack(read_exact(HEADER_LENGTHS.size))
     return decode(json.loads(read_exact(header_length))), body_length
 
 
@@ -141,9 +142,13 @@ def decode(header: dict) -> Frame:
     return _build(kind, header)
 
 
+@cache
+def _names(kind: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(kind))
+
+
 def _build(kind: type, values: dict):
-    names = {f.name for f in fields(kind)}
-    if not names.issuperset(values):
+    if not _names(kind).issuperset(values):
         raise ValueError(f"unknown fields in a {kind.__name__} frame")
     try:
         built = kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})

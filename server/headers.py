@@ -26,6 +26,13 @@ PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Opt
 _EXPOSED = "X-Result-Rows, X-Result-Truncated, ETag, Content-Encoding"
 #: How long a browser may reuse a preflight answer, in seconds.
 _PREFLIGHT_MAX_AGE = "86400"
+#: Headers every response that is not a page gets: CORS for browser scripts, and the security headers
+#: (the front adds them to what it answers itself; Flask's responses get them from ``init_app``'s hooks).
+ANSWER_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", _EXPOSED),
+    *SECURITY_HEADERS.items(),
+]
 
 
 def content_type(media_type: str) -> str:

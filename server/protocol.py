@@ -6,6 +6,9 @@ The query text is read once (``kg.querytext.QueryText``, linear in its length) f
 endpoint must know before a worker sees it: a SERVICE clause, how deeply it nests, whether its
 answer may be cached.
 Formats come from the registries in ``kg.formats``; nothing here lists a media type by hand.
+
+A request comes in as a ``Call``, what the protocol reads of it, whichever server received it:
+the front (``server.front``) answers queries itself, Flask the rest of ``/sparql``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from urllib.parse import unquote_to_bytes
 import pyoxigraph as ox
 from flask import Request
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
+from werkzeug.http import parse_accept_header, parse_options_header
 
 from kg.errors import UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
@@ -45,6 +48,47 @@ _MAX_FIELDS = 200
 #: How deeply brackets may nest in a query: far beyond any real query, and far below what
 #: overflows the query engine's stack (about 2,000 nested groups on an 8 MiB stack).
 MAX_DEPTH = 200
+#: Bytes of URL query string and body up to which a request's reading is remembered: clients send
+#: the same queries again and again, and reading one (decoding, scanning) costs more than running
+#: a light query. 256 of them take about a MiB at most.
+_REMEMBERED_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Call:
+    """What the protocol reads of an HTTP request."""
+
+    method: str
+    #: The URL's query string, as sent.
+    query_string: bytes
+    #: The body's media type in lower case, without parameters; "" for none.
+    media_type: str
+    #: The body's ``charset`` parameter in lower case, or None.
+    charset: str | None
+    body: bytes
+    accept: str | None
+    #: The request's URL without its query string: relative IRIs in a query resolve against it.
+    base_url: str
+
+    @classmethod
+    def of(cls, request: Request) -> Call:
+        """The call a Flask request makes."""
+        body = request.get_data(cache=False, parse_form_data=False) if request.method == "POST" else b""
+        return cls.with_content_type(
+            request.method, request.query_string, request.headers.get("Content-Type"), body,
+            request.headers.get("Accept"), request.base_url,
+        )  # fmt: skip
+
+    @classmethod
+    def with_content_type(
+        cls, method: str, query_string: bytes, content_type: str | None, body: bytes, accept: str | None, base_url: str
+    ) -> Call:
+        """The call with the body's media type and charset read from a ``Content-Type`` header, as Werkzeug does."""
+        media_type, options = parse_options_header(content_type)
+        charset = options.get("charset")
+        return cls(
+            method, query_string, media_type.lower(), charset.lower() if charset else None, body, accept, base_url
+        )
 
 
 @dataclass(frozen=True)
@@ -53,6 +97,10 @@ class Query:
 
     request: QueryRequest
     text: QueryText
+    #: ``request.digest()``: the key of its answer in caches.
+    key: bytes
+    #: The answer is the same each time (no NOW(), RAND() ...): it may be cached and shared.
+    deterministic: bool
 
 
 class _Syntax(Protocol):
@@ -61,7 +109,7 @@ class _Syntax(Protocol):
     aliases: tuple[str, ...]
 
 
-def parse_request(request: Request, *, max_query_length: int) -> Query | None:
+def parse_request(call: Call, *, max_query_length: int) -> Query | None:
     """The query a protocol request carries, or None for a GET with no query (the service description).
 
     :raises ReadOnlyError: for any update, however it is sent.
@@ -72,14 +120,26 @@ def parse_request(request: Request, *, max_query_length: int) -> Query | None:
     :raises OutsideDatasetError: for a SERVICE clause.
     :raises UnsupportedFormat: when no offered format is acceptable.
     """
-    params = _params(request)
+    if len(call.query_string) + len(call.body) <= _REMEMBERED_BYTES:
+        return _remembered(call, max_query_length)
+    return _parse(call, max_query_length)
+
+
+@lru_cache(maxsize=256)
+def _remembered(call: Call, max_query_length: int) -> Query | None:
+    """``_parse``, remembered (errors are not: they are read again)."""
+    return _parse(call, max_query_length)
+
+
+def _parse(call: Call, max_query_length: int) -> Query | None:
+    params = _params(call)
     if "update" in params:
         raise ReadOnlyError("this endpoint is read-only: SPARQL updates are not accepted")
     for name in _SINGLE:
         if len(params.get(name, ())) > 1:
             raise ProtocolError(f"the request has more than one {name!r} parameter")
     if "query" not in params:
-        if request.method == "POST":
+        if call.method == "POST":
             raise ProtocolError("the request has no 'query' parameter")
         return None
     query = params["query"][0]
@@ -94,7 +154,7 @@ def parse_request(request: Request, *, max_query_length: int) -> Query | None:
         )
     if text.uses_service:
         raise OutsideDatasetError("SERVICE is not allowed: this endpoint answers from its own dataset only")
-    results_format, graph_format = choose_formats(params.get("format", []), request.headers.get("Accept"))
+    results_format, graph_format = choose_formats(params.get("format", []), call.accept)
     parsed = QueryRequest(
         query=query,
         default_graph_uris=_iris(params, "default-graph-uri"),
@@ -102,30 +162,29 @@ def parse_request(request: Request, *, max_query_length: int) -> Query | None:
         infer=_infer(_single(params, "infer")),
         results_format=results_format,
         graph_format=graph_format,
-        base_iri=request.base_url,
+        base_iri=call.base_url,
     )
-    return Query(parsed, text)
+    return Query(parsed, text, parsed.digest(), text.is_deterministic)
 
 
-def _params(request: Request) -> dict[str, list[str]]:
+def _params(call: Call) -> dict[str, list[str]]:
     """Every parameter of the URL and, for a form, of the body; a direct query becomes ``query``."""
-    params = _decode_form(request.query_string)
-    if request.method == "POST":
-        media_type = request.mimetype
+    params = _decode_form(call.query_string)
+    if call.method == "POST":
+        media_type = call.media_type
         if media_type == DIRECT_UPDATE:
             raise ReadOnlyError("this endpoint is read-only: SPARQL updates are not accepted")
         if media_type not in (FORM, DIRECT_QUERY):
             sent = media_type or "no media type"
             raise UnsupportedMediaTypeError(f"POST a query as {FORM} or {DIRECT_QUERY}, not {sent}")
-        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        charset = call.charset or "utf-8"
         if charset not in ("utf-8", "utf8"):
             raise UnsupportedMediaTypeError(f"send the request in UTF-8, not {charset}")
-        body = request.get_data(cache=False, parse_form_data=False)
         if media_type == FORM:
-            for name, values in _decode_form(body).items():
+            for name, values in _decode_form(call.body).items():
                 params.setdefault(name, []).extend(values)
         else:
-            params.setdefault("query", []).append(_utf8(body))
+            params.setdefault("query", []).append(_utf8(call.body))
     if any("\0" in value for values in params.values() for value in values):
         raise ProtocolError("the request contains a NUL character")
     return params

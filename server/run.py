@@ -59,10 +59,15 @@ _GRANIAN_LOGGING = {
 
 
 class _Pins:
-    """The builds pinned by the master: the current one, and older ones still served by HTTP processes."""
+    """The builds pinned by the master: the current one, and older ones still served by HTTP processes.
 
-    def __init__(self, build_dir: Path) -> None:
+    A pinned build holds the extra graphs (``graphs``, IRI -> file) in its store and manifest: the
+    master adds them once, read afresh at each reload, for all the HTTP processes and their workers.
+    """
+
+    def __init__(self, build_dir: Path, graphs: Mapping[str, Path] | None = None) -> None:
         self.build_dir = build_dir
+        self.graphs = dict(graphs or {})
         self.owner = os.getpid()
         self.folders: list[Path] = []
         self.current = self.pin()
@@ -74,12 +79,13 @@ class _Pins:
         it keeps there, and must not count a failed one among them.
 
         :raises NotBuiltError: when the build folder holds no complete build.
+        :raises UnsupportedFormat, KgError: for an extra graph that cannot be read.
         :raises KgError: when the pin cannot be made (no space left in the temporary folder ...).
         """
         folder = None
         try:
             folder = Path(tempfile.mkdtemp(prefix="kg-serve-"))
-            pin_build(self.build_dir, folder)
+            pin_build(self.build_dir, folder, graphs=self.graphs)
         except BaseException as error:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -152,7 +158,6 @@ def serve(
     """
     import server.app
     from server.remote import Backend
-    from server.worker import served_manifest
 
     settings = load_settings(config)
     backend = server.app.backend_url(settings)
@@ -160,8 +165,8 @@ def serve(
         if build_dir is None:
             raise NotBuiltError("nothing to serve: no build folder, and no backend")
         build_dir = Path(build_dir).resolve()
-        # No build, or an extra graph that cannot be read: one line now, not a worker failing to boot.
-        served_manifest(build_dir, {iri: Path(file) for iri, file in settings["GRAPHS"].items()})
+        if read_manifest(build_dir) is None:
+            raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
     port = _check_address(host, port)
     if backend is not None:
         problem = Backend(backend).probe()
@@ -171,7 +176,10 @@ def serve(
     # The HTTP processes read their settings as kg serve's own: from the environment.
     for name, value in (config or {}).items():
         os.environ[f"{ENV_PREFIX}_{name}"] = json.dumps(value)
-    pins = _Pins(build_dir) if backend is None else None
+    # An extra graph that cannot be read: one line now, not a worker failing to boot.
+    graphs = {iri: Path(file).resolve() for iri, file in settings["GRAPHS"].items()}
+    pins = _Pins(build_dir, graphs) if backend is None else None
+    os.environ[f"{ENV_PREFIX}_GRAPHS"] = "{}"  # the pinned build holds them: the HTTP processes serve it as it is
     os.environ[_BUILD_VARIABLE] = str(pins.current) if pins else ""
     granian = _granian(host, port, settings)
     granian.on_startup(lambda: _print_urls(host, port))

@@ -1,4 +1,8 @@
-"""A query worker: a process with its own Oxigraph store that answers one query at a time over stdin/stdout.
+"""A query worker: a process that answers one query at a time over stdin/stdout, from the build's on-disk store.
+
+Every worker opens the same store read-only (``kg.dataset.open_store``): the operating system's
+page cache holds its files once for all of them, and a new worker is ready as soon as Python has
+started and the store is open, whatever its size.
 
 Queries run here, not in the HTTP process, because a process is the only thing that can be
 stopped for sure: a Python thread cannot be, and an Oxigraph query offers no way to cancel it.
@@ -9,7 +13,8 @@ SPARQL endpoint (``server.remote``) and writes the answer exactly as a local one
 the row cap, the formats and the errors are the same for both kinds.
 
 Before its first query a worker shuts itself in: it can open no file descriptor (so no file and no
-socket: a ``SERVICE`` clause that slipped past ``kg.querytext`` still cannot make a request),
+socket: a ``SERVICE`` clause that slipped past ``kg.querytext`` still cannot make a request; the
+store's table files, opened read-only before, are all it holds besides its pipes),
 its address space is capped (a runaway ``ORDER BY`` fails an allocation and the process dies),
 no core file is written, and each query gets a CPU-time limit that ends the process even if its
 supervisor is gone. A backend worker must open a connection per query, so it keeps a few file
@@ -24,24 +29,23 @@ Messages are the typed frames of ``server.frames``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import errno
-import json
 import os
 import resource
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.dataset import GraphInfo, Manifest, load_store, read_manifest
-from kg.errors import KgError, NotBuiltError, UnsupportedFormat
-from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES, rdf_syntax_from_extension
+from kg.dataset import STORE_DIR, Manifest, open_store, store_files
+from kg.errors import KgError
+from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.query import result_kind, run_query
 from server.answers import write_answer
 from server.errors import OutsideDatasetError, QueryAbortedError, QueryFailedError
@@ -55,58 +59,8 @@ _BACKEND_FILES = 64
 PARENT_VARIABLE = "KG_WORKER_PARENT"
 #: ``prctl`` option: the signal this process gets when its parent ends.
 _PR_SET_PDEATHSIG = 1
-
-
-def served_manifest(build_dir: Path, graphs: Mapping[str, Path]) -> Manifest:
-    """The build's manifest, with one entry per extra named graph (IRI -> RDF file) served beside it.
-
-    The extra graphs count as asserted data: ``infer=false`` keeps them in the default graph.
-
-    :raises NotBuiltError: when ``build_dir`` holds no complete build.
-    :raises UnsupportedFormat: for an extra graph file whose extension names no triple syntax.
-    :raises KgError: for a graph name that is not an absolute IRI, or a file that cannot be read or parsed.
-    """
-    manifest = read_manifest(build_dir)
-    if manifest is None:
-        raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
-    extra = [
-        GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=_count_triples(iri, path))
-        for iri, path in graphs.items()
-    ]
-    return replace(manifest, graphs=[*manifest.graphs, *extra])
-
-
-def _count_triples(iri: str, path: Path) -> int:
-    try:
-        ox.NamedNode(iri)
-    except ValueError:
-        raise KgError(f"the graph name {iri!r} is not an absolute IRI") from None
-    syntax = _graph_syntax(path)
-    if not path.is_file():
-        raise KgError(f"cannot read the graph file {path}: there is no such file")
-    try:
-        return len(set(ox.parse(path=str(path), format=syntax.oxigraph)))
-    except OSError as error:
-        raise KgError(f"cannot read the graph file {path}: {error.strerror or error}") from None
-    except SyntaxError as error:
-        detail = " ".join(str(error).split())[:200]
-        raise KgError(f"the graph file {path} is not valid {syntax.name}: {detail}") from None
-
-
-def _graph_syntax(path: Path):
-    syntax = rdf_syntax_from_extension(str(path))
-    if syntax is None or syntax.datasets:
-        raise UnsupportedFormat(f"cannot load {path.name} as one graph: use a .ttl, .nt, .rdf or .jsonld file")
-    return syntax
-
-
-def load_dataset(build_dir: Path, graphs: Mapping[str, Path]) -> tuple[Manifest, ox.Store]:
-    """The served manifest and an in-memory store of the build plus the extra graphs."""
-    manifest = served_manifest(build_dir, graphs)
-    _, store = load_store(build_dir)
-    for iri, path in graphs.items():  # labels renamed: two files' _:b0 are two different nodes
-        store.bulk_load(path=str(path), format=_graph_syntax(path).oxigraph, to_graph=ox.NamedNode(iri))
-    return manifest, store
+#: ``mallopt`` option: how many memory arenas glibc's allocator may make (``M_ARENA_MAX``).
+_M_ARENA_MAX = -8
 
 
 #: Runs one job; returns the reply and the serialised results.
@@ -165,12 +119,41 @@ def _warm_up(store: ox.Store, manifest: Manifest | None) -> None:
                 answer(store, manifest, Job(request, row_limit=1, byte_limit=1 << 20, time_limit=1.0))
 
 
+def _close_inherited() -> None:
+    """Close every descriptor but the pipes and stderr: none may outlive the start unseen."""
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def _check_store_open(build_dir: Path) -> None:
+    """Exit (status 3, saying why) unless every table file of the store is open already.
+
+    RocksDB opens at most ``MAX_STORE_FILES`` table files when a store is opened, the others on
+    the first read that needs them: shut in, that read would fail.
+    """
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, gone
+            held.add(os.readlink(f"/proc/self/fd/{fd}"))
+    missing = [path for path in store_files(build_dir) if str(path.resolve()) not in held]
+    if missing:
+        print(
+            f"kg: error: {len(missing)} of the store's table files in {build_dir / STORE_DIR} are not open after"
+            " start, and a shut-in worker cannot open them later: compact the store (kg build --force)",
+            file=sys.stderr,
+            flush=True,
+        )
+        os._exit(3)
+
+
 def _shut_in(memory_limit_mb: int, files: int = 3) -> None:
-    """No file descriptor beyond ``files`` (by default none past the pipes), a capped address space, no core files."""
+    """No new file descriptor (``files``: the lowest number one may have), a capped address space, no core files.
+
+    The descriptors open now stay usable: the pipes, stderr and the store's table files. A new one
+    would take the lowest free number, at least 3, so none can be made with ``files`` at 3.
+    """
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     limit = memory_limit_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
 
 
@@ -194,6 +177,19 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
+def _one_arena() -> None:
+    """Have every thread allocate from one memory arena, so that the memory limit is the query's.
+
+    glibc's allocator gives threads arenas of their own, each reserving 64 MiB of address space;
+    RocksDB opens the store's files from a pool of threads, which left a worker holding anywhere
+    from 380 to 650 MiB of address space before its first query, so that the cap on it (``_shut_in``)
+    left a query more or less room by chance, or none. With one arena a worker starts at about 130 MiB.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.mallopt(_M_ARENA_MAX, 1) != 1:
+        raise OSError(ctypes.get_errno(), "mallopt(M_ARENA_MAX) failed")
+
+
 def _read_exact(stream) -> Callable[[int], bytes]:
     def read_exact(n: int) -> bytes:
         data = stream.read(n)
@@ -204,17 +200,9 @@ def _read_exact(stream) -> Callable[[int], bytes]:
     return read_exact
 
 
-def worker_command(build_dir: Path, graphs: Mapping[str, Path], memory_limit_mb: int) -> list[str]:
-    """The command line of a worker serving ``build_dir`` plus the extra graphs from its own store."""
-    extra = json.dumps({iri: str(path) for iri, path in graphs.items()})
-    return [
-        sys.executable,
-        "-m",
-        "server.worker",
-        str(build_dir),
-        f"--memory-limit={memory_limit_mb}",
-        f"--graphs={extra}",
-    ]
+def worker_command(build_dir: Path, memory_limit_mb: int) -> list[str]:
+    """The command line of a worker serving the build (pinned or not) in ``build_dir`` from its store."""
+    return [sys.executable, "-m", "server.worker", str(build_dir), f"--memory-limit={memory_limit_mb}"]
 
 
 def backend_worker_command(backend: str, memory_limit_mb: int) -> list[str]:
@@ -225,13 +213,14 @@ def backend_worker_command(backend: str, memory_limit_mb: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server.worker", description=__doc__.splitlines()[0])
     parser.add_argument("build_dir", type=Path, nargs="?", help="the build to serve (not with --backend)")
-    parser.add_argument("--graphs", type=json.loads, default={}, metavar="JSON", help="extra named graphs: {IRI: file}")
     parser.add_argument("--backend", metavar="URL", help="forward each query to this SPARQL endpoint; no store")
     parser.add_argument("--memory-limit", type=int, required=True, metavar="MIB", help="address space cap")
     args = parser.parse_args(argv)
     if (args.build_dir is None) == (args.backend is None):
         parser.error("give either a build folder or --backend")
     _die_with_parent()
+    _one_arena()
+    _close_inherited()
     if args.backend:
         from server.remote import Backend  # a backend worker only: http.client, ssl
 
@@ -240,9 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         evaluate: Evaluate = backend.evaluate
         files = _BACKEND_FILES
     else:
-        graphs = {iri: Path(file) for iri, file in args.graphs.items()}
-        manifest, store = load_dataset(args.build_dir, graphs)
+        manifest, store = open_store(args.build_dir)
         _warm_up(store, manifest)
+        _check_store_open(args.build_dir)
         evaluate, files = partial(_evaluate, store, manifest), 3
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames

@@ -28,7 +28,7 @@ pytest.register_assert_rewrite("serverutil", "browser", "tools", "owlapi")
 from serverutil import local_http_server
 
 from kg.build import build
-from kg.dataset import load_store
+from kg.dataset import open_store
 from kg.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ def story_built(story):
 @pytest.fixture(scope="session")
 def story_store(story, story_built):
     """(manifest, Oxigraph store) of the whole story."""
-    return load_store(story.build_dir)
+    return open_store(story.build_dir)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +83,7 @@ def article_build(story, story_built, story_store, tmp_path_factory, cache_dir):
                 folder = tmp_path_factory.mktemp(f"build-{name[:24]}") / "build"
                 project = Project.at(PROJECT_ROOT, folder, articles=(name,), cache=cache_dir)
                 build(project)
-                made[name] = (project, *load_store(project.build_dir))
+                made[name] = (project, *open_store(project.build_dir))
         return made[name]
 
     return make

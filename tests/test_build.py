@@ -8,11 +8,15 @@ import subprocess
 import sys
 import time
 
+import pyoxigraph as ox
 import pytest
 
 from kg.build import build, recover
-from kg.dataset import read_manifest
+from kg.dataset import DATASET_FILE, STORE_DIR, in_default_graph, open_store, read_manifest
 from kg.project import Project
+from kg.query import run_query
+
+WHO_HOSTS = "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }"
 
 
 def files(folder):
@@ -37,9 +41,36 @@ def test_the_build_holds_the_ontology_the_registry_a_graph_per_article_the_cover
 
 @pytest.mark.general
 def test_the_same_inputs_give_byte_identical_files(story, story_built, tmp_path):
+    """Every file but the store's (RocksDB names its files and the store at random), and the store's quads."""
     again = Project.at(story.root, tmp_path / "again")
     build(again, force=True)
-    assert files(again.build_dir) == files(story.build_dir)
+    assert without_store(files(again.build_dir)) == without_store(files(story.build_dir))
+    assert store_lines(again.build_dir) == store_lines(story.build_dir)
+
+
+def without_store(contents: dict) -> dict:
+    return {path: data for path, data in contents.items() if path.parts[0] != STORE_DIR}
+
+
+def store_lines(build_dir) -> list[str]:
+    """The store's quads as sorted N-Quads lines, blank node labels as the store keeps them."""
+    _, store = open_store(build_dir)
+    return sorted(f"{quad} .\n" for quad in store)
+
+
+@pytest.mark.general
+def test_the_store_holds_the_dataset_with_its_blank_node_labels_and_the_merged_default_graph(story, story_built):
+    """The quads of dataset.nq as any Oxigraph store keeps them (xsd:int, xsd:long ... become xsd:integer), and
+    the triples of the ontology and the asserted graphs once more in the default graph."""
+    merged = {ox.NamedNode(info.iri) for info in story_built.manifest.graphs if in_default_graph(info)}
+    expected = ox.Store()
+    for quad in ox.parse(path=str(story.build_dir / DATASET_FILE), rename_blank_nodes=False):
+        expected.add(quad)
+        if quad.graph_name in merged:
+            expected.add(ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph()))
+    assert store_lines(story.build_dir) == sorted(f"{quad} .\n" for quad in expected)
+    named = sum(1 for quad in expected if not isinstance(quad.graph_name, ox.DefaultGraph))
+    assert named == sum(info.triples for info in story_built.manifest.graphs)
 
 
 def test_an_unchanged_project_reuses_its_build(project, built):
@@ -65,6 +96,7 @@ def test_the_build_folder_is_readable_and_has_no_leftovers(project, built):
         "graphs",
         "manifest.json",
         "rounds.tsv",
+        "store",
     ]
     assert not list(project.build_dir.parent.glob(".build-*"))
     assert read_manifest(project.build_dir) == built.manifest
@@ -84,6 +116,8 @@ def test_a_pinned_build_stays_as_it_was_when_the_build_is_swapped(fixture_projec
     assert second.manifest.inputs != first.manifest.inputs
     assert files(pinned) == before
     assert read_manifest(pinned) == first.manifest
+    manifest, store = open_store(pinned)
+    assert [s["who"].value for s in run_query(store, manifest, WHO_HOSTS)] == ["Ilse Varga"]
 
 
 def kg_command(project, *args):
@@ -142,6 +176,25 @@ def test_a_previous_build_left_beside_the_build_is_removed(fixture_project):
     shutil.copytree(project.build_dir, project.build_dir.with_name("build.old"))
     assert recover(project.build_dir) == ["removed build.old, left by an interrupted build"]
     assert not project.build_dir.with_name("build.old").exists() and read_manifest(project.build_dir) is not None
+
+
+def test_extra_graphs_go_into_the_pinned_store_and_manifest_never_into_the_build(fixture_project, tmp_path):
+    from kg.dataset import pin_build
+
+    project = fixture_project()
+    build(project)
+    before = files(project.build_dir)
+    extra = tmp_path / "extra.ttl"
+    extra.write_text("<http://example.org/s> <http://example.org/p> 'o', 'o2' .\n", encoding="utf-8")
+    (tmp_path / "pinned").mkdir()
+    pinned = pin_build(project.build_dir, tmp_path / "pinned", graphs={"http://example.org/g": extra})
+    assert files(project.build_dir) == before
+    info = read_manifest(pinned).graph("extra http://example.org/g")
+    assert (info.iri, info.file, info.triples) == ("http://example.org/g", str(extra), 2)
+    manifest, store = open_store(pinned)
+    assert manifest.graphs == [*read_manifest(project.build_dir).graphs, info]
+    rows = run_query(store, manifest, "SELECT ?o { GRAPH <http://example.org/g> { ?s ?p ?o } } ORDER BY ?o")
+    assert [row["o"].value for row in rows] == ["o", "o2"]
 
 
 def test_what_a_killed_build_left_in_the_cache_is_removed_by_the_next(fixture_project):

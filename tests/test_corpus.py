@@ -9,7 +9,7 @@ from conftest import ROOT
 from test_reasoning import asserted_graphs, owlrl_entailments
 
 from kg.build import build
-from kg.dataset import load_store
+from kg.dataset import open_store
 from kg.project import Project
 from kg.query import run_query
 
@@ -42,7 +42,7 @@ def test_a_small_corpus_builds_shares_the_registry_and_reasons_as_owlrl(tmp_path
     project = Project.at(tmp_path / "corpus")
     report = build(project)
     assert report.manifest.articles == folders
-    manifest, store = load_store(project.build_dir)
+    manifest, store = open_store(project.build_dir)
     shared = run_query(
         store,
         manifest,

@@ -5,15 +5,19 @@ Each test starts a pool of its own on the real build and closes it.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import tempfile
 import time
 import weakref
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from kg.dataset import STORE_DIR
 from server import executor as executor_module
 from server.errors import QueryAbortedError, QueryTimeoutError
 from server.executor import Executor
@@ -28,7 +32,7 @@ CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 def pool(project, built) -> Iterator[Executor]:
     """One worker with a 1 s time limit, on a build whose answers cannot change."""
     executor = Executor(
-        worker_command(project.build_dir, {}, 512),
+        worker_command(project.build_dir, 512),
         size=1,
         time_limit=1,
         row_limit=10,
@@ -123,4 +127,58 @@ def test_an_answer_this_process_cannot_keep_is_told_as_such(pool, monkeypatch, t
         "the query was stopped: this server could not keep its answer in a temporary file"
         " (No such file or directory): retry later"
     )
+    assert pool.run(QueryRequest("ASK {}")).body == b'{"head":{},"boolean":true}'
+
+
+def test_a_worker_holds_its_pipes_and_the_stores_table_files_read_only_and_can_open_nothing(pool, project):
+    """The store is opened whole before the worker shuts itself in: no file is left for RocksDB to open later."""
+    assert pool.run(QueryRequest("ASK { ?s ?p ?o }")).body.endswith(b"true}")
+    (worker,) = workers()
+    held = {}
+    for fd in os.listdir(f"/proc/{worker}/fd"):
+        flags = int(Path(f"/proc/{worker}/fdinfo/{fd}").read_text().split("flags:")[1].split()[0], 8)
+        held[int(fd)] = (os.readlink(f"/proc/{worker}/fd/{fd}"), flags & os.O_ACCMODE)
+    tables = sorted(str(path) for path in (project.build_dir / STORE_DIR).resolve().iterdir() if path.suffix == ".sst")
+    assert sorted(target for fd, (target, _) in held.items() if fd > 2) == tables
+    assert {mode for fd, (_, mode) in held.items() if fd > 2} == {os.O_RDONLY}
+    assert held[0][0].startswith("pipe:") and held[1][0].startswith("pipe:")
+    limits = Path(f"/proc/{worker}/limits").read_text()
+    assert [line.split()[3:5] for line in limits.splitlines() if line.startswith("Max open files")] == [["3", "3"]]
+
+
+def test_on_an_event_loop_a_free_worker_answers_and_repeats_asked_meanwhile_share_its_run(pool):
+    """``run_soon``: the job is sent and its short answer read on the loop; the same query asked while it runs
+    waits for that run on the loop, and gets the very same answer."""
+    request = QueryRequest("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+
+    async def ask_three_times(threads):
+        return await asyncio.gather(*(pool.run_soon(request, threads=threads, shared=True) for _ in range(3)))
+
+    with ThreadPoolExecutor(1) as threads:
+        answers = asyncio.run(ask_three_times(threads))
+    assert answers[0] is answers[1] is answers[2]
+    assert answers[0].body == pool.run(request).body
+    assert pool.status() == {"idle": 1, "busy": 0, "starting": 0, "ready": True}
+
+
+def test_on_an_event_loop_a_long_query_goes_on_in_a_thread_to_its_time_limit(pool):
+    with ThreadPoolExecutor(1) as threads, pytest.raises(QueryTimeoutError):
+        asyncio.run(pool.run_soon(QueryRequest(f"{CARTESIAN} # on the loop"), threads=threads))
+    wait_until(lambda: pool.status() == {"idle": 1, "busy": 0, "starting": 0, "ready": True})
+
+
+def test_a_query_dropped_on_the_event_loop_still_ends_and_gives_its_worker_back(pool):
+    """A request cancelled while its query runs (its client went): the query is seen to its end in a thread."""
+
+    async def ask_and_drop(threads):
+        asked = asyncio.create_task(pool.run_soon(QueryRequest(f"{CARTESIAN} # dropped"), threads=threads))
+        await asyncio.sleep(0.1)
+        asked.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asked
+
+    with ThreadPoolExecutor(1) as threads:
+        asyncio.run(ask_and_drop(threads))
+        assert pool.status()["busy"] == 1  # the query runs on, to its time limit
+    wait_until(lambda: pool.status() == {"idle": 1, "busy": 0, "starting": 0, "ready": True})
     assert pool.run(QueryRequest("ASK {}")).body == b'{"head":{},"boolean":true}'

@@ -270,10 +270,10 @@ def test_every_page_has_the_security_headers_and_no_inline_script(endpoint, path
 
 
 def test_the_explain_page_gives_the_proof_kg_explain_gives(endpoint, project):
-    from kg.dataset import load_store
+    from kg.dataset import open_store
     from kg.explain import Explainer, parse_term
 
-    manifest, store = load_store(project.build_dir)
+    manifest, store = open_store(project.build_dir)
     triple = tuple(parse_term(t) for t in ("id:keir-starmer", "nkg:holdsOfficeIn", "id:united-kingdom"))
     proof = Explainer(store, manifest, project.build_dir).explain(triple)
     page = requests.get(

@@ -77,7 +77,7 @@ def test_a_worker_cannot_open_a_connection_even_when_asked_directly(project, bui
     """Past the HTTP layer's check, the worker itself cannot open a socket (no file descriptor left)."""
     url, received = listener
     executor = Executor(
-        worker_command(project.build_dir, {}, 512),
+        worker_command(project.build_dir, 512),
         size=1,
         time_limit=10,
         row_limit=10,

@@ -120,7 +120,11 @@ def test_sighup_reloads_the_rebuilt_build_and_serves_all_along(fixture_project, 
 
 
 def busy_worker(server: Server) -> tuple[int, int]:
-    """(the query worker using the CPU now, its HTTP process)."""
+    """(the query worker using the CPU now, its HTTP process).
+
+    Call it past the leash on the kept worker (SLOW_QUERY, 0.25 s) and the start of the worker that
+    replaces a leashed one: the query may go on on another worker, and a starting worker uses the CPU too.
+    """
     workers = {worker: http for http in server.http_processes() for worker in children(http)}
     before = {worker: cpu_seconds([worker]) for worker in workers}
     time.sleep(0.3)
@@ -142,7 +146,7 @@ def test_a_terminated_http_process_finishes_its_query_then_ends_with_its_worker_
             daemon=True,
         )
         query.start()
-        time.sleep(0.3)
+        time.sleep(1)
         busy, http = busy_worker(server)
         with Hammer(server) as hammer:
             os.kill(http, signal.SIGTERM)
@@ -163,7 +167,7 @@ def test_an_http_process_killed_mid_query_takes_its_query_worker_with_it(project
     with running_server(project, tmp_path / "server.log", settings) as server:
         thread = threading.Thread(target=ask_and_lose_the_answer, args=(server, CARTESIAN), daemon=True)
         thread.start()
-        time.sleep(0.5)
+        time.sleep(1)
         busy, http = busy_worker(server)
         os.kill(http, signal.SIGKILL)
         killed = time.monotonic()
