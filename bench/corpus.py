@@ -2,7 +2,7 @@
 
 Run from the repository's top folder:
 
-    python bench/corpus.py --articles 100 --into /tmp/corpus [--seed 7] [--with-real]
+    python bench/corpus.py --articles 100 --into build/corpus [--seed 7] [--with-real]
 
 ``--into`` becomes a project folder: the ontology and the registry of this project, and N article
 folders under data/, each with its text and mapping. The articles name the registry's people,
