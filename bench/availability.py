@@ -21,7 +21,7 @@ Usage (from the repository's top folder; ``--project`` may name another checkout
 
     python bench/availability.py --scenario connections
     python bench/availability.py --scenario heavy --duration 30
-    python bench/availability.py --scenario heavy --project /tmp/main --python /tmp/main/.venv/bin/python
+    python bench/availability.py --scenario heavy --project ../other --python ../other/.venv/bin/python
 
 The client runs on the same machine as the server: its own CPU use is part of what is measured.
 """

@@ -2,7 +2,7 @@
 
 Run from the repository's top folder:
 
-    python bench/corpus.py --articles 100 --into /tmp/corpus [--seed 7] [--with-real]
+    python bench/corpus.py --articles 100 --into build/corpus [--seed 7] [--with-real]
 
 ``--into`` becomes a project folder: the ontology and the registry of this project, and N article
 folders under data/, each with its text and mapping. The articles name the registry's people,
@@ -283,13 +283,16 @@ def named(body: Actor) -> str:
 def quotation(a: Article) -> None:
     speaker = a.rng.choice(LEADERS)
     words = next((q for q in a.rng.sample(QUOTES, len(QUOTES)) if a.fresh(q)), None)
-    if words is None:
+    found = a.aim() if words is not None else None
+    if found is None:
         return
-    sentence = f'{speaker.name} said: "{words}"'
+    aim, aim_words = found
+    sentence = f'{speaker.name} said: "{words}" The aim, {speaker.name} said, is to {aim_words}.'
     claim = a.id("claim")
     a.paragraphs.append(sentence)
     a.claims[claim] = {"label": f"{speaker.name}: {words}", "quote": sentence, "claimant": speaker.id,
-                       "verb": "said", "status": "officiallyStated", "quotation": words, "clause": words}  # fmt: skip
+                       "verb": "said", "status": "officiallyStated", "quotation": words,
+                       "clause": [words, f"is to {aim_words}"], "says": [[speaker.id, "supports", aim]]}  # fmt: skip
 
 
 def outlet_report(a: Article) -> None:

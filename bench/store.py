@@ -2,7 +2,7 @@
 
 Run from the repository's top folder, after ``kg build`` (the 1-article figures are the project's own build)::
 
-    python bench/store.py --articles 1 10 100 [--corpora /tmp/corpora]
+    python bench/store.py --articles 1 10 100 [--corpora build/corpora]
 
 For N > 1, a synthetic corpus of N articles (``bench/corpus.py``, seed 7) is built into
 ``--corpora`` (kept there, and reused by the next run) or a temporary folder. For each N:

@@ -231,7 +231,8 @@ def _fact_block(text: str, published: date, content: list[Span], draft: Draft) -
 
 
 def _claim_block(folder: str, text: str, content: list[Span], known: list[Known], draft: Draft) -> list[str]:
-    lines = ["claims:  # review: each sentence that reports speech; give its content under 'says'"]
+    lines = ["claims: {}  # review: each sentence that reports speech, below; give its content under 'says',",
+             "            # then uncomment it (and drop the {})"]  # fmt: skip
     prefix = "-".join(folder.split("-")[3:6]) or folder
     for words in dict.fromkeys(text[s.start : s.end] for s in content):
         verb = next((v for v in REPORTING if re.search(rf"\b{re.escape(v)}\b", words)), None)
@@ -245,14 +246,13 @@ def _claim_block(folder: str, text: str, content: list[Span], known: list[Known]
         who = claimant.id if claimant else "<who>"
         entry = [f"  {name}:", f"    label: {_yaml('review: ' + words[:80])}", f"    quote: {_yaml(words)}",
                  f"    claimant: {who}  # review", f"    verb: {_yaml(verb or 'said')}",
-                 "    status: claimedByOneSide  # review: reportedByOutlets, confirmed, officiallyStated?"]  # fmt: skip
+                 "    status: claimedByOneSide  # review: or reportedByOutlets, confirmed ..."]  # fmt: skip
         entry += [f"    quotation: {_yaml(q)}" for q in quotations[:1]] + (
             [f"    # and: {_yaml(q)}" for q in quotations[1:]]
         )
-        if claimant is None or not quotations:  # it would not build: a claim needs its claimant and content
-            entry = [entry[0]] + [f"  # {line.strip()}" for line in entry[1:]]
-            entry[0] = f"  # {name}:"
-            entry.append("  #   says: [[<subject>, <property>, <object>]]")
+        # commented out: a claim needs what it says ('says'), which only a reader can give
+        entry = [f"  # {name}:"] + [f"  #   {line.strip()}" for line in entry[1:]]
+        entry.append("  #   says: [[<subject>, <property>, <object>]]")
         lines += entry
     return lines if draft.claims else ["claims: {}"]
 

@@ -29,7 +29,7 @@ def test_build_prints_counts_and_timings_then_reuses_the_build(harbour):
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert lines[0] == "kg: built 1 article(s) into build"
-    assert lines[1] == "  triples: 1207 asserted, 1495 ontology, 505 inferred, 14 filtered out"
+    assert lines[1] == "  triples: 1248 asserted, 1519 ontology, 505 inferred, 14 filtered out"
     assert lines[-2] == (
         "  coverage: 2031-04-02-harbour-summit: 4 of 7 content sentences carry a statement (4 a fact, 0 a claim"
         " only); 23 mentions of 13 of 13 entities"
@@ -96,7 +96,7 @@ def test_validate_writes_nothing(harbour):
     result = kg(harbour, "validate")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "kg: valid: 1 article(s), 1207 asserted triples, 505 inferred; mapping, reasoning and SHACL checks passed\n"
+        "kg: valid: 1 article(s), 1248 asserted triples, 505 inferred; mapping, reasoning and SHACL checks passed\n"
     )
     assert not harbour.build_dir.exists()
 
@@ -148,8 +148,8 @@ def test_a_query_with_its_own_from_queries_only_that_graph(harbour):
     only_ontology = kg(
         harbour, "query", "--format", "csv", count.format("FROM <https://w3id.org/newskg/graph/ontology>")
     )
-    assert union.stdout == "n\n3224\n"  # text mode reads CSV's CRLF as newlines
-    assert only_ontology.stdout == "n\n1495\n"
+    assert union.stdout == "n\n3289\n"  # text mode reads CSV's CRLF as newlines
+    assert only_ontology.stdout == "n\n1519\n"
 
 
 def test_construct_prints_turtle_with_the_project_prefixes(harbour):

@@ -75,6 +75,7 @@ VIOLATIONS = {
     "anomaly": [
         "id:odd (oa:hasTarget): An anomaly needs the words it is about (oa:hasTarget).",
         "id:odd (oa:motivatedBy): An anomaly is a Web Annotation motivated by oa:questioning.",
+        "id:odd (rdf:type): An anomaly is asserted an oa:Annotation, for clients that read it without reasoning.",
         "id:odd (rdfs:comment): An anomaly needs a note saying what cannot be right (rdfs:comment).",
     ],
     "asserted-fact": [
@@ -84,16 +85,18 @@ VIOLATIONS = {
     ],
     "claim-content": [
         "id:empty-claim (nkg:attributedClause): A claim needs its attributed clause: the words the claimant, not the article, answers for.",
+        "id:empty-claim (nkg:claimContent): A claim needs what it says: at least one proposition (nkg:claimContent); a"
+        " quotation alone says nothing a query can find.",
         "id:empty-claim: A claim needs the quote of the article that reports it (evidence with a quote selector).",
-        "id:empty-claim: A claim needs what it says: a proposition (nkg:claimContent) or a quotation (nkg:quotation).",
     ],
     "claim": [
         "id:rumour (nkg:attributedClause): A claim needs its attributed clause: the words the claimant, not the article, answers for.",
+        "id:rumour (nkg:claimContent): A claim needs what it says: at least one proposition (nkg:claimContent); a"
+        " quotation alone says nothing a query can find.",
         "id:rumour (nkg:claimant): A claim needs exactly one claimant, an agent.",
         "id:rumour (nkg:epistemicStatus): A claim needs one epistemic status.",
         "id:rumour (nkg:reportingVerb): A claim needs the reporting verb the article uses ('claimed', 'told', ...).",
         "id:rumour: A claim needs the quote of the article that reports it (evidence with a quote selector).",
-        "id:rumour: A claim needs what it says: a proposition (nkg:claimContent) or a quotation (nkg:quotation).",
     ],
     "condition-and-purpose": [
         "id:a-plan (nkg:hasCondition): A condition is a proposal, a proposition or an event.",
@@ -105,7 +108,13 @@ VIOLATIONS = {
         "id:vague-correction (nkg:correctionOf): A correction needs the thing it is about (nkg:correctionOf).",
         "id:vague-correction (nkg:correctsText): A correction needs the words it corrects (nkg:correctsText).",
         "id:vague-correction (nkg:wordingAsStated): A correction needs the article's wording (nkg:wordingAsStated).",
+        "id:vague-correction (oa:bodyValue): A correction's body is the correct wording (oa:bodyValue, asserted beside"
+        " nkg:correctWording).",
+        "id:vague-correction (oa:hasTarget): A correction targets the words it corrects (oa:hasTarget, asserted beside"
+        " nkg:correctsText).",
         "id:vague-correction (oa:motivatedBy): A correction is a Web Annotation motivated by oa:editing.",
+        "id:vague-correction (rdf:type): A correction is asserted an oa:Annotation, for clients that read it without"
+        " reasoning.",
         "id:vague-correction (rdfs:comment): A correction needs a note saying why (rdfs:comment).",
     ],
     "event-date": [
@@ -141,6 +150,7 @@ VIOLATIONS = {
         "<https://w3id.org/newskg/article/a/mention/1-2> (oa:hasBody): A mention names exactly one entity (oa:hasBody).",
         "<https://w3id.org/newskg/article/a/mention/1-2> (oa:hasTarget): A mention stands at exactly one span of the article (oa:hasTarget).",
         "<https://w3id.org/newskg/article/a/mention/1-2> (oa:motivatedBy): A mention is a Web Annotation motivated by oa:identifying.",
+        "<https://w3id.org/newskg/article/a/mention/1-2> (rdf:type): A mention is asserted an oa:Annotation, for clients that read it without reasoning.",
     ],
     "office": [
         "id:grand-vizier (nkg:officeOf): An office belongs to exactly one state or organisation (nkg:officeOf).",

@@ -67,3 +67,35 @@ def test_the_protege_file_declares_every_individual(story_store, tmp_path):
     }
     assert typed and {s for s in typed if (s, rdflib.RDF.type, owl.NamedIndividual) not in graph} == set()
     assert (rdflib.URIRef("https://w3id.org/newskg/ontology"), rdflib.RDF.type, owl.Ontology) in graph
+
+
+#: What a client of the W3C Web Annotation model needs of every annotation, without reasoning: its type,
+#: its motivation and its targets; a correction also its body (the correct words).
+ANNOTATIONS_WITHOUT_REASONING = """
+    PREFIX oa: <http://www.w3.org/ns/oa#>
+    PREFIX nkg: <https://w3id.org/newskg/ontology#>
+    SELECT ?annotation ?problem WHERE {
+      VALUES (?kind ?motivation) { (nkg:Correction oa:editing) (nkg:Anomaly oa:questioning) (nkg:Mention oa:identifying) }
+      ?annotation a ?kind .
+      OPTIONAL { ?annotation nkg:correctWording ?correct }
+      BIND (
+        IF(NOT EXISTS { ?annotation a oa:Annotation }, "not an oa:Annotation",
+        IF(NOT EXISTS { ?annotation oa:motivatedBy ?motivation }, "no motivation",
+        IF(NOT EXISTS { ?annotation oa:hasTarget ?target }, "no target",
+        IF(EXISTS { ?annotation nkg:correctsText ?words FILTER NOT EXISTS { ?annotation oa:hasTarget ?words } },
+           "corrected words it does not target",
+        IF(BOUND(?correct) && NOT EXISTS { ?annotation oa:bodyValue ?correct }, "no body", "")))))
+        AS ?problem)
+      FILTER (?problem != "")
+    }"""
+
+
+def test_every_annotation_is_a_plain_web_annotation_in_the_asserted_graph(story_store, tmp_path):
+    manifest, oxigraph = story_store
+    path = tmp_path / "asserted.ttl"
+    export(oxigraph, manifest, "asserted", RDF_SYNTAXES["turtle"], path)
+    graph = rdflib.Graph().parse(path, format="turtle")  # the asserted graphs alone: no inference
+    nkg = rdflib.Namespace("https://w3id.org/newskg/ontology#")
+    kinds = {kind: set(graph.subjects(rdflib.RDF.type, nkg[kind])) for kind in ("Correction", "Anomaly", "Mention")}
+    assert all(kinds.values()), "the story has corrections, anomalies and mentions to check"
+    assert [(str(a), str(p)) for a, p in graph.query(ANNOTATIONS_WITHOUT_REASONING)] == []

@@ -1,7 +1,8 @@
-"""The two rules of faithfulness are build errors: one bad fixture each, with the exact one-line message.
+"""The rules of faithfulness are build errors: one bad fixture each, with the exact one-line message.
 
 Each fixture (``tests/fixtures/faithfulness/*.yaml``) edits the good fixture mapping: ``replace`` its
-words ``with`` others; the error must name the entry at the line ending with ``line``. Other lines the
+words ``with`` others (and the article's text likewise, under ``text``, where the case needs words the
+article lacks); the error must name the entry at the line ending with ``line``. Other lines the
 message cites are written as placeholders resolved by ``lines``.
 """
 
@@ -32,6 +33,11 @@ def line_of(text: str, ending: str) -> int:
 def test_a_mapping_that_breaks_a_rule_stops_the_build_naming_the_entry(fixture_project, case):
     fixture = yaml.safe_load(case.read_text(encoding="utf-8"))
     project = fixture_project()
+    if "text" in fixture:
+        article = project.root / MAPPING.replace("mapping.yaml", "article.txt")
+        words = article.read_text(encoding="utf-8")
+        assert fixture["text"]["replace"] in words, fixture["text"]["replace"]
+        article.write_text(words.replace(fixture["text"]["replace"], fixture["text"]["with"], 1), encoding="utf-8")
     path = project.root / MAPPING
     text = path.read_text(encoding="utf-8")
     assert fixture["replace"] in text, fixture["replace"]
@@ -46,5 +52,5 @@ def test_a_mapping_that_breaks_a_rule_stops_the_build_naming_the_entry(fixture_p
     assert not project.build_dir.exists()
 
 
-def test_the_good_fixture_keeps_both_rules(fixture_project):
+def test_the_good_fixture_keeps_the_rules(fixture_project):
     assert build(fixture_project()).manifest.articles == ["2031-04-02-harbour-summit"]

@@ -160,6 +160,19 @@ CASES = {
         " 'harbour-summit' (data/2031-04-02-harbour-summit/mapping.yaml:LINE): one article gives one status, as of"
         " its date",
     ),
+    "a thing given a certainty": (
+        "    mention: Southmark\n",
+        "    mention: Southmark\n    certainty: probable\n",
+        "certainty: probable",
+        "entity 'southmark': unknown key or property 'certainty' (keys: a, aka, descriptions, label, mention,"
+        " note, occurrence, source, wikidata, or a property of the ontology)",
+    ),
+    "a claim that only quotes": (
+        "    says:\n      - [northland, agreesTo, western-banks-sharing]\n",
+        "",
+        "label: Reed claims Northland agreed to share the western banks",
+        "claim 'reed-northland-agreed': missing 'says'",
+    ),
     "ambiguous quote": (
         "  - quote: Northland's Prime Minister\n    about: prime-minister-of-northland",
         "  - quote: Northland\n    about: prime-minister-of-northland",

@@ -17,7 +17,7 @@ def test_the_header_names_version_title_description_license_creator_and_date():
     graph = ontology()
     header = URIRef(ONTOLOGY_IRI)
     assert (header, RDF.type, OWL.Ontology) in graph
-    assert graph.value(header, OWL.versionIRI) == URIRef("https://w3id.org/newskg/ontology/1.2.0")
+    assert graph.value(header, OWL.versionIRI) == URIRef("https://w3id.org/newskg/ontology/1.3.0")
     for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.license, DCTERMS.creator, DCTERMS.created):
         assert graph.value(header, prop) is not None, prop
 
@@ -25,7 +25,7 @@ def test_the_header_names_version_title_description_license_creator_and_date():
 def test_every_term_has_an_english_label_a_definition_and_is_defined_by_the_ontology():
     graph = ontology()
     terms = {s for s in graph.subjects() if isinstance(s, URIRef) and s.startswith(str(NKG))}
-    assert len(terms) == 212
+    assert len(terms) == 215
     for term in terms:
         assert any(label.language == "en" for label in graph.objects(term, RDFS.label)), term
         assert any(isinstance(d, Literal) for d in graph.objects(term, SKOS.definition)), term

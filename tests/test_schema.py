@@ -94,8 +94,8 @@ BAD = {
                                            "occurrence: two", "claim 'reed-northland-agreed': 'occurrence' must be which"
                                            " occurrence of the words, counting from 1, not 'two'"),
     "a status that is not one": ("    status: claimedByOneSide\n", "    status: rumoured\n", "status: rumoured",
-                                 "claim 'reed-northland-agreed': status must be one of claimedByOneSide, confirmed,"
-                                 " officiallyStated, reportedByOutlets, not 'rumoured'"),
+                                 "claim 'reed-northland-agreed': status must be one of authorsAssessment, claimedByOneSide,"
+                                 " confirmed, officiallyStated, reportedByOutlets, unattributedOpinion, not 'rumoured'"),
     "a participation without a status": ("    hasParticipant: [ilse-varga, tomas-reed]\n",
                                          "    participation:\n      - {agent: ilse-varga}\n", "- {agent: ilse-varga}",
                                          "fact about 'treaty-signing' participation: missing 'status'"),

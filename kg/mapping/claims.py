@@ -85,8 +85,9 @@ def map_claim(ctx: MappingContext, name: str, entry: Any) -> ClaimRecord:
         proposition = ID[f"{name}-p{number}"]
         state(NKG.claimContent, proposition, "says")
         _map_say(ctx, record, proposition, item, entry, support, f"{fact} says #{number}")
-    if not entry.get("says") and not entry.get("quotation"):
-        raise ctx.error("a claim needs what it says: 'says' (propositions) or 'quotation'", entry, fact)
+    if not entry.get("says"):  # the schema requires it; a quotation alone says nothing a query can find
+        raise ctx.error("a claim needs what it says: 'says', its propositions (a quotation alone is not enough)",
+                        entry, fact)  # fmt: skip
     return record
 
 

@@ -8,6 +8,7 @@ an event with its role and status, and the plain triples queries use.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +28,20 @@ FACT_KEYS = keys("fact") - {"date"}
 BACKGROUND_KEYS = keys("background")
 #: Time statuses a fact can have: what is hypothetical is never a fact (it is a claim's proposition).
 FACT_TIMES = {NKG.happened, NKG.planned}
+#: A fact's only certainty and polarity: what is less than certain, or negated, is a claim's proposition.
+FACT_FACTUALITY = {"certainty": (NKG.Certainty, NKG.certain), "polarity": (NKG.Polarity, NKG.positive)}
+#: Words that lower the certainty of what they qualify (after FactBank's cues): modal verbs, epistemic
+#: adverbs and adjectives, verbs of expectation, appearance, hope, belief and hearsay. A fact's hedge
+#: may qualify its words (an approximation, "approximately"; a distance, "so-called"; "effectively"),
+#: never the article's commitment: a hedge with one of these words is a claim's, with its certainty.
+UNCERTAIN_WORDS = frozenset({
+    "may", "might", "could", "would", "should", "can",
+    "perhaps", "maybe", "possibly", "possible", "probably", "probable", "likely", "unlikely", "apparently",
+    "seemingly", "reportedly", "allegedly", "supposedly", "presumably", "reputedly",
+    "expected", "expects", "expect", "expecting", "anticipated", "appears", "appear", "appeared", "seems",
+    "seem", "seemed", "looks", "set", "hope", "hopes", "hoping", "hoped", "believed", "believes", "thought",
+    "suspected", "rumoured", "rumored", "understood", "said", "claimed", "reported", "according",
+})  # fmt: skip
 
 
 @dataclass
@@ -52,8 +67,11 @@ def map_fact(ctx: MappingContext, entry: Any, named_in: dict[Span, URIRef], pend
         support["time"] = ctx.choice(entry, "time", fact, NKG.TimeStatus)
         if support["time"] not in FACT_TIMES:
             raise ctx.error("a hypothetical statement is not a fact: state it in a claim's 'says'", entry, fact, "time")
+    check_factuality(ctx, entry, fact)
     hedges = [ctx.words_in(words, span, entry, fact, "hedge") for words in ctx.as_list(entry.get("hedge"))]
     support["hedges"] = tuple(ctx.article.text[h.start : h.end] for h in hedges)
+    for hedge in support["hedges"]:
+        check_hedge(ctx, hedge, entry, fact)
     if "coreference" in entry:
         words = ctx.words_in(entry["coreference"], span, entry, fact, "coreference")
         support["coreference"] = words
@@ -77,6 +95,48 @@ def map_fact(ctx: MappingContext, entry: Any, named_in: dict[Span, URIRef], pend
     stated += map_participation(ctx, subject, entry.get("participation"), entry, support, fact)
     if not stated and not entry.get("a"):
         raise ctx.error("the fact states nothing: add at least one property", entry, fact)
+
+
+def check_factuality(ctx: MappingContext, entry: dict, fact: str) -> None:
+    """A fact is certain and positive; its entry may say so, never otherwise.
+
+    :raises MappingError: at the ``certainty`` or ``polarity`` key that says otherwise.
+    """
+    for key, (cls, only) in FACT_FACTUALITY.items():
+        if key in entry and ctx.choice(entry, key, fact, cls) != only:
+            raise ctx.error(
+                f"a fact is {only.fragment}: a {entry[key]} statement is a claim's proposition; state it in a"
+                " claim's 'says' (the author's claim, with the hedge as its verb, if no one else makes it)",
+                entry,
+                fact,
+                key,
+            )
+
+
+def check_hedge(ctx: MappingContext, hedge: str, entry: dict, fact: str) -> None:
+    """A fact's hedge may qualify its words but must not lower its certainty (``UNCERTAIN_WORDS``).
+
+    :raises MappingError: at the ``hedge`` key, naming the words.
+    """
+    found = uncertain_words(hedge)
+    if found:
+        raise ctx.error(
+            f"the hedge {hedge!r} lowers the certainty ({', '.join(repr(w) for w in found)}), and a fact is"
+            " certain: state it in a claim's 'says' with certainty probable or possible (the author's claim,"
+            " with the hedge as its verb, if no one else makes it)",
+            entry,
+            fact,
+            "hedge",
+        )
+
+
+def uncertain_words(words: str) -> list[str]:
+    """The words of ``words`` that lower certainty, in order.
+
+    >>> uncertain_words("is expected to"), uncertain_words("so-called"), uncertain_words("Looks set to")
+    (['expected'], [], ['looks', 'set'])
+    """
+    return [w for w in re.findall(r"[\w'-]+", words.lower()) if w in UNCERTAIN_WORDS]
 
 
 def map_background(ctx: MappingContext, entry: Any) -> None:
@@ -186,7 +246,8 @@ def _printed(quote: str, expression: str) -> str | None:
 def map_participation(ctx: MappingContext, event: URIRef, items: Any, entry: dict, support: dict, fact: str) -> int:
     """One nkg:Participation per agent, and the plain triples it implies (Wikidata's truthy shortcuts):
     nkg:hasParticipant unless only invited, nkg:hostedBy for a host, nkg:coChairedBy for a co-chair,
-    nkg:hasInvitee for an invited or accepting agent.
+    nkg:hasInvitee for an invited or accepting agent. An invitation has happened even when the event
+    is planned: nkg:hasInvitee takes the participation's time, not the event's.
     """
     stated = 0
     for item in ctx.as_list(items):
@@ -210,14 +271,14 @@ def map_participation(ctx: MappingContext, event: URIRef, items: Any, entry: dic
         ]
         if status != NKG.invited:
             triples.append((event, NKG.hasParticipant, agent))
-        if status in (NKG.invited, NKG.accepted):
-            triples.append((event, NKG.hasInvitee, agent))
         if NKG.hostRole in roles:
             triples.append((event, NKG.hostedBy, agent))
         if NKG.coChairRole in roles:
             triples.append((event, NKG.coChairedBy, agent))
         for triple in triples:
             ctx.add(triple, Kind.FACT, item, what, **support)
+        if status in (NKG.invited, NKG.accepted):
+            ctx.add((event, NKG.hasInvitee, agent), Kind.FACT, item, what, **(support | {"time": NKG.happened}))
         stated += 1
     return stated
 

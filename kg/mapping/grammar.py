@@ -52,7 +52,8 @@ KINDS = {
     "polarity": "positive | negative",
     "role": "hostRole | coChairRole",
     "participation status": "invited | accepted | expected | attended",
-    "epistemic status": "claimedByOneSide | reportedByOutlets | confirmed | officiallyStated",
+    "epistemic status": "claimedByOneSide | reportedByOutlets | confirmed | officiallyStated | authorsAssessment"
+    " | unattributedOpinion",
     "confidence": "certain | conjectural",
     "statement": "[subject, property, object]",
     "statements": "[subject, property, object], or a list of them",
@@ -120,7 +121,9 @@ ENTRIES: dict[str, Entry] = {
             "coreference": Key("quote", 'The words of the quote that stand for the subject ("He").'),
             "date": Key("date", "The day: the printed words, or {sameDayAs, words}."),
             "time": Key("time", "Whether it happened (default) or is planned."),
-            "hedge": Key("quotes", "The words that qualify it, verbatim (each in the quote)."),
+            "certainty": Key("certainty", "Certain, the only value: what is less than certain is a claim's."),
+            "polarity": Key("polarity", "Positive, the only value: what is negated is a claim's (or a value, false)."),
+            "hedge": Key("quotes", "Words that qualify its words, verbatim (in the quote); never its certainty."),
             "participation": Key("participations", "Who takes part, in which role and with which status."),
             "note": Key("text", "A note for the reader of the mapping (not in the graph)."),
         },
@@ -156,7 +159,11 @@ ENTRIES: dict[str, Entry] = {
             "coreference": Key("quote", "The words of the quote that stand for the claimant."),
             "clause": Key("quotes", "The words the claimant answers for (default: the whole quote)."),
             "quotation": Key("quotes", "The claimant's own words, inside the quote."),
-            "says": Key("says", "What it says: statements, each with its factuality."),
+            "says": Key(
+                "says",
+                "What it says: statements with their factuality (a quotation alone is not enough).",
+                required=True,
+            ),
         },
     ),
     "said": Entry(
@@ -185,7 +192,7 @@ ENTRIES: dict[str, Entry] = {
     "anomaly": Entry(
         "What cannot be right but is not corrected yet.",
         {
-            "quote": Key("quote", "The words (every occurrence).", required=True),
+            "quote": Key("quotes", "The words (every occurrence), or a list of passages.", required=True),
             "label": Key("text", "A short summary.", required=True),
             "note": Key("text", "What cannot be right (rdfs:comment).", required=True),
         },

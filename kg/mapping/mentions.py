@@ -1,7 +1,8 @@
 """Every occurrence of every entity, linked to its span: the words that name it, wherever they stand.
 
-A mention is a Web Annotation motivated by ``oa:identifying``: its body is the entity, its target the
-span. The words are the entity's label, its mention and its aliases, found wherever they occur as
+A mention is a Web Annotation motivated by ``oa:identifying`` (typed ``oa:Annotation`` too, for
+clients of the W3C model that read the asserted graph without reasoning): its body is the entity, its
+target the span. The words are the entity's label, its mention and its aliases, found wherever they occur as
 whole words (captions, repeated passages, embedded posts and related headlines included), plus the
 words a fact names as standing for its subject (``coreference``).
 """
@@ -67,6 +68,7 @@ def write_mentions(graph: Graph, slug: str, mentions: dict[Span, URIRef], segmen
     for span, entity in sorted(mentions.items()):
         mention = ARTICLE[f"{slug}/mention/{span.start}-{span.end}"]
         graph.add((mention, RDF.type, NKG.Mention))
+        graph.add((mention, RDF.type, OA.Annotation))
         graph.add((mention, OA.motivatedBy, OA.identifying))
         graph.add((mention, OA.hasBody, entity))
         graph.add((mention, OA.hasTarget, segment(span)))

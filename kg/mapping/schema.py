@@ -167,7 +167,7 @@ def _kinds(vocabulary: Vocabulary) -> dict:
         "statements": {"anyOf": [statement, {"type": "array", "items": statement}]},
         "descriptions": {"type": "array", "items": {"anyOf": [quote, {"$ref": _entry_ref("description")}]}},
         "participations": {"type": "array", "items": {"$ref": _entry_ref("participation")}},
-        "says": {"type": "array", "items": {"anyOf": [statement, {"$ref": _entry_ref("said")}]}},
+        "says": {"type": "array", "minItems": 1, "items": {"anyOf": [statement, {"$ref": _entry_ref("said")}]}},
         "wikidata": {"$ref": _entry_ref("wikidata")},
         "wikidata item": {"type": "string", "pattern": "^Q[1-9][0-9]*$"},
         "zone name": {"anyOf": [{"const": z.fragment, "description": _doc(vocabulary, z)}
@@ -183,8 +183,18 @@ def _class_names(vocabulary: Vocabulary) -> dict:
     return {vocabulary.name_of(iri): iri for iri in vocabulary.classes if vocabulary.name_of(iri)}
 
 
+#: Annotations of a statement (an owl:Axiom, a proposition), not properties of a thing: never a key for
+#: one. A fact's factuality and hedge are keys of the grammar, with the rules a fact must meet.
+STATEMENT_ANNOTATIONS = {NKG.certainty, NKG.polarity, NKG.timeStatus, NKG.hedge, NKG.evidence, NKG.coreference,
+                         NKG.propositionPredicate}  # fmt: skip
+
+
 def _property_names(vocabulary: Vocabulary) -> dict:
-    return {vocabulary.name_of(iri): prop for iri, prop in vocabulary.properties.items() if vocabulary.name_of(iri)}
+    return {
+        vocabulary.name_of(iri): prop
+        for iri, prop in vocabulary.properties.items()
+        if vocabulary.name_of(iri) and iri not in STATEMENT_ANNOTATIONS
+    }
 
 
 def _doc(vocabulary: Vocabulary, term) -> str:
@@ -258,7 +268,8 @@ def _line(node: Any, key) -> int:
 
 
 def _unknown_key(key: str, allowed: Iterable[str], schema: dict) -> str:
-    own = {k for k, v in schema.get("properties", {}).items() if "$ref" in v}
+    entry = next((e for e in ENTRIES.values() if e.doc == schema.get("description")), None)
+    own = entry.names() if entry is not None else set(schema.get("properties", {}))
     properties = len(own) < len(set(allowed))
     hint = difflib.get_close_matches(key, sorted(allowed), n=1)
     if hint:
