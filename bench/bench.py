@@ -39,6 +39,8 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from server.proctree import cpu_seconds, descendants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,20 +121,21 @@ def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
 
 @contextmanager
 def oxigraph_serve(build_dir: Path) -> Iterator[Server]:
-    """Oxigraph's own server, read-only, on a store of the build's named graphs, its default graph their union.
+    """Oxigraph's own server, read-only, on a store of the build's named graphs, their merge as its default graph.
 
-    The build's own store holds, besides, the merge of the asserted graphs as its default graph
-    (``kg.dataset.in_default_graph``), which kg serve adds the other graphs to; Oxigraph's
-    ``--union-default-graph`` would add every named graph to it, each asserted triple twice.
+    That is the dataset ``kg serve`` queries by default (its store holds, besides, the merge of all
+    but the inferred graph, for ``infer=false``, which ``GRAPH ?g`` would see in Oxigraph's server).
     """
     oxigraph = str(Path(sys.executable).with_name("oxigraph"))
     port = free_port()
     with tempfile.TemporaryDirectory() as location:
-        subprocess.run([oxigraph, "load", "--location", location, "--file", str(build_dir / "dataset.nq")], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        subprocess.run([oxigraph, "optimize", "--location", location], check=True, stderr=subprocess.DEVNULL)
+        quads = ox.parse(path=str(build_dir / "dataset.nq"), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
+        store = ox.Store(location)
+        store.bulk_extend(q for quad in quads for q in (quad, ox.Quad(*quad.triple, ox.DefaultGraph())))
+        store.optimize()
+        del store
         bind = f"127.0.0.1:{port}"
-        command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind, "--union-default-graph"]
+        command = [oxigraph, "serve-read-only", "--location", location, "--bind", bind]
         command += ["--timeout-s", "10"]  # kg serve's time limit
         with process(command) as pid:
             wait_for(f"http://{bind}/query?query=ASK%7B%7D")

@@ -211,7 +211,8 @@ class Explainer:
               OPTIONAL {{ ?axiom dcterms:source ?source }} }} }}
           ORDER BY (?g != {graph}) ?g ?start"""
         bindings = {ox.Variable("s"): triple[0], ox.Variable("p"): triple[1], ox.Variable("o"): triple[2]}
-        for row in self.store.query(query, prefixes=PREFIX_IRIS, substitutions=bindings):
+        rows = self.store.query(query, prefixes=PREFIX_IRIS, substitutions=bindings, named_graphs=self.asserted)
+        for row in rows:
             if row["quote"] is not None:
                 proof.evidence.append(
                     {
