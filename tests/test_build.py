@@ -13,6 +13,7 @@ import pytest
 
 from kg.build import build, recover
 from kg.dataset import DATASET_FILE, STORE_DIR, merges_of, open_store, read_manifest
+from kg.namespaces import INFERRED_GRAPH
 from kg.project import Project
 from kg.query import run_query
 
@@ -78,6 +79,27 @@ def test_the_store_holds_the_dataset_with_its_blank_node_labels_and_its_two_merg
         "DefaultGraph",
         "NamedNode",
     }
+
+
+@pytest.mark.general
+def test_a_query_sees_the_builds_named_graphs_and_by_default_their_merge_or_all_but_the_inferred_one(
+    story, story_built
+):
+    """The asserted merge the store keeps for infer=false is no named graph of a query's dataset."""
+    manifest, store = open_store(story.build_dir)
+    graphs = {info.iri for info in manifest.graphs}
+    listed = run_query(store, manifest, "SELECT DISTINCT ?g { GRAPH ?g { } }")
+    assert sorted(row["g"].value for row in listed) == sorted(graphs)
+    held = {name: set() for name in graphs}
+    for quad in store:
+        if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value in graphs:
+            held[quad.graph_name.value].add(quad.triple)
+    count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    everything = set().union(*held.values())
+    asserted = set().union(*(triples for iri, triples in held.items() if iri != str(INFERRED_GRAPH)))
+    assert int(next(run_query(store, manifest, count))["n"].value) == len(everything)
+    assert int(next(run_query(store, manifest, count, infer=False))["n"].value) == len(asserted)
+    assert len(asserted) < len(everything)
 
 
 def test_an_unchanged_project_reuses_its_build(project, built):
