@@ -126,8 +126,8 @@ def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
 def oxigraph_store(build_dir: Path) -> Iterator[str]:
     """A store of the build's named graphs, their merge as its default graph, for Oxigraph's server.
 
-    That is the dataset ``kg serve`` queries by default (its store holds, besides, the merge of all
-    but the inferred graph, for ``infer=false``, which ``GRAPH ?g`` would see in Oxigraph's server).
+    That is the dataset ``kg serve`` queries by default, here in one graph: Oxigraph's best case
+    (``kg serve``'s store merges all but the inferred graph, which each query adds, for ``infer=false``).
     """
     with tempfile.TemporaryDirectory() as location:
         quads = ox.parse(path=str(build_dir / "dataset.nq"), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)

@@ -60,17 +60,17 @@ started = time.perf_counter()
 from pathlib import Path
 from kg.query import run_query
 from server.answers import write_answer
-from kg.dataset import merges_of, read_manifest, DATASET_FILE
+from kg.dataset import in_default_graph, read_manifest, DATASET_FILE
 import pyoxigraph as ox
 build = Path(sys.argv[1])
 manifest = read_manifest(build)
-merges = {ox.NamedNode(g.iri): merges_of(g) for g in manifest.graphs}
+merged = {ox.NamedNode(g.iri) for g in manifest.graphs if in_default_graph(g)}
 store = ox.Store()
 def quads():
     for quad in ox.parse(path=str(build / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False):
         yield quad
-        for merge in merges[quad.graph_name]:
-            yield ox.Quad(quad.subject, quad.predicate, quad.object, merge)
+        if quad.graph_name in merged:
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph())
 store.bulk_extend(quads())
 bool(run_query(store, manifest, "ASK { ?s ?p ?o }"))
 print(time.perf_counter() - started, flush=True)
@@ -81,18 +81,18 @@ ZYGOTE = """
 import os, sys, time, json
 from pathlib import Path
 from kg.query import run_query, serialize_result
-from kg.dataset import merges_of, read_manifest, DATASET_FILE
+from kg.dataset import in_default_graph, read_manifest, DATASET_FILE
 import pyoxigraph as ox
 build = Path(sys.argv[1])
 queries = [p.read_text() for p in sorted(Path(sys.argv[2]).glob("*.rq"))]
 manifest = read_manifest(build)
-merges = {ox.NamedNode(g.iri): merges_of(g) for g in manifest.graphs}
+merged = {ox.NamedNode(g.iri) for g in manifest.graphs if in_default_graph(g)}
 store = ox.Store()
 def quads():
     for quad in ox.parse(path=str(build / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False):
         yield quad
-        for merge in merges[quad.graph_name]:
-            yield ox.Quad(quad.subject, quad.predicate, quad.object, merge)
+        if quad.graph_name in merged:
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph())
 store.bulk_extend(quads())
 forks = []
 for _ in range(4):

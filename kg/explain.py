@@ -211,8 +211,7 @@ class Explainer:
               OPTIONAL {{ ?axiom dcterms:source ?source }} }} }}
           ORDER BY (?g != {graph}) ?g ?start"""
         bindings = {ox.Variable("s"): triple[0], ox.Variable("p"): triple[1], ox.Variable("o"): triple[2]}
-        rows = self.store.query(query, prefixes=PREFIX_IRIS, substitutions=bindings, named_graphs=self.asserted)
-        for row in rows:
+        for row in self.store.query(query, prefixes=PREFIX_IRIS, substitutions=bindings):
             if row["quote"] is not None:
                 proof.evidence.append(
                     {

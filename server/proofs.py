@@ -9,7 +9,7 @@ query, so each one met is remembered with the path that reached it from an IRI.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -72,14 +72,8 @@ class WorkerStore:
                 anchor, path = self._paths[subject]
                 self._paths.setdefault(bound["o"], (anchor, f"{path}/{bound['p']}"))
 
-    def query(
-        self, query: str, *, prefixes: Mapping[str, str], substitutions: Mapping, named_graphs: Sequence = ()
-    ) -> Iterator[dict]:
-        """``query`` with ``substitutions`` bound by a VALUES clause at the start of its WHERE.
-
-        A worker's ``GRAPH`` sees the build's named graphs only (``kg.query.run_query``), those of
-        ``named_graphs`` among them.
-        """
+    def query(self, query: str, *, prefixes: Mapping[str, str], substitutions: Mapping) -> Iterator[dict]:
+        """``query`` with ``substitutions`` bound by a VALUES clause at the start of its WHERE."""
         names = " ".join(f"?{variable.value}" for variable in substitutions)
         values = " ".join(str(term) for term in substitutions.values())
         bound = re.sub(r"WHERE\s*\{", f"WHERE {{ VALUES ({names}) {{ ({values}) }}", query, count=1)
