@@ -8,6 +8,7 @@ each parsing the build into a copy of its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -29,9 +30,8 @@ MANIFEST_FILE = "manifest.json"
 ROUNDS_FILE = "rounds.tsv"
 #: The folder of the on-disk Oxigraph (RocksDB) store holding every named graph.
 STORE_DIR = "store"
-#: Table files a read-only store opens at once, before any query (RocksDB's initial load, across
-#: the whole store): a reader that shuts itself off from files (a query worker) needs them all open.
-MAX_STORE_FILES = 16
+#: The file of a store (beside RocksDB's, which it ignores) that holds its probes (``open_every_table``).
+PROBES_FILE = "KG_PROBES"
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,15 @@ class Manifest:
 
 
 def in_default_graph(info: GraphInfo) -> bool:
-    """Whether a graph of the build is merged into the store's default graph: the ontology and what is asserted.
+    """Whether a graph of the build is merged into the store's default graph: every graph but the inferred one.
 
     A triple that two articles assert (a person's label) is in both their graphs; the default graph
     holds it once. (Oxigraph 0.5 counts a triple once per graph when it merges graphs at query time:
-    oxigraph/oxigraph#1919.)
+    oxigraph/oxigraph#1919.) The inferred graph, whose triples no other graph holds, is added at
+    query time unless ``infer=false``: a query over two graphs takes 1.8 times as long as over one,
+    over three (the coverage graph apart, as before) 2.1 times.
     """
-    return info.name in ("ontology", "registry") or info.name.startswith("article-")
+    return info.name != "inferred"
 
 
 def triple_key(triple: tuple) -> str:
@@ -177,15 +179,15 @@ def write_store(
 ) -> None:
     """Write the store of the build being written in ``folder`` (whose ``dataset.nq`` and graph files are written).
 
-    It holds every named graph and, as its default graph, the RDF merge of the ontology and the
-    asserted graphs (``in_default_graph``). The build's blank node labels are kept (the bulk loader
+    It holds every named graph and, as its default graph, the RDF merge of all but the inferred one
+    (``in_default_graph``). The build's blank node labels are kept (the bulk loader
     would make up random ones), so that they are those of ``dataset.nq`` and ``rounds.tsv``.
 
     With the folder of the ``previous`` build, its store is taken over (``_take_over``) and only the
     graphs whose files changed are rewritten, by difference: at 100 articles, one article changed
     costs seconds where writing the whole store costs ten. Else the store is written whole from
-    ``dataset.nq``. Either way it is compacted: a few table files, all of which a read-only reader
-    opens at once (``MAX_STORE_FILES``).
+    ``dataset.nq``. Either way it is compacted, and given the probes that open every table file
+    (``open_every_table``).
 
     :param lines: the sorted N-Triples lines of a graph (read only for the graphs that changed).
     :param code: a hash of the code writing the store: a store written by other code is not taken over.
@@ -201,6 +203,7 @@ def write_store(
         store.bulk_extend(_with_merge(quads, {ox.NamedNode(info.iri) for info in graphs if in_default_graph(info)}))
     store.optimize()
     del store  # closed: the files are complete, and nothing writes them again
+    write_probes(folder / STORE_DIR, folder / DATASET_FILE)
     (folder / STORE_DIR / _CODE_FILE).write_text(code)
 
 
@@ -303,32 +306,120 @@ def store_files(build_dir: Path) -> list[Path]:
     return sorted(path for path in (build_dir / STORE_DIR).iterdir() if path.suffix == ".sst")
 
 
+def open_every_table(store: ox.Store, build_dir: Path) -> list[Path]:
+    """Have ``store`` (the build's, opened read-only) open every one of its table files; those it could not open.
+
+    RocksDB opens at most 16 table files as a store is opened (its initial load, across the whole
+    store, when the cache of open tables is bounded, as Oxigraph bounds it), the others on the first
+    read that needs them: a reader that then shuts itself off from files (a query worker) could
+    not. The build stores a few of its quads beside the store (``PROBES_FILE``), chosen so that
+    looking each up by subject, by predicate and object, and by object, in its graph, in the
+    default graph and in any graph, reads from every table file: the lookups take milliseconds,
+    where a scan of every index would take seconds at 100 articles.
+
+    :returns: the table files still not open (none, unless the store was changed after the build).
+    """
+    try:
+        probes = (build_dir / STORE_DIR / PROBES_FILE).read_bytes()
+    except FileNotFoundError:  # a store of an older kg: the initial load may have opened every file
+        probes = b""
+    _probe(store, list(ox.parse(probes, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)))
+    return _unopened(store_files(build_dir))
+
+
+def _probe(store: ox.Store, quads: list[ox.Quad]) -> None:
+    """Look each quad up by its subject, its predicate and object, and its object, in three ways each."""
+    list(store.named_graphs())
+    for quad in quads:
+        for graph in (quad.graph_name, ox.DefaultGraph(), None):
+            for pattern in ((quad.subject, None, None), (None, quad.predicate, quad.object), (None, None, quad.object)):
+                next(store.quads_for_pattern(*pattern, graph), None)
+
+
+def _unopened(paths: list[Path]) -> list[Path]:
+    """Those of ``paths`` that this process holds no descriptor of (Linux's ``/proc``)."""
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, gone
+            held.add(os.readlink(f"/proc/self/fd/{fd}"))
+    return [path for path in paths if str(path.resolve()) not in held]
+
+
+def write_probes(store_dir: Path, dataset: Path) -> None:
+    """Write the probes of the store in ``store_dir`` (``open_every_table``): quads of ``dataset``, evenly spaced.
+
+    ``write_store`` calls it; call it again after changing a store's table files by other means.
+
+    Four times as many are tried until their lookups, in a fresh read-only opening, have read from
+    every table file (64 at one article, where the initial load opens every file; a few hundred at
+    100 articles). Where there is no ``/proc`` to tell, 4,096.
+    """
+    size = dataset.stat().st_size
+    count = 64 if os.path.isdir("/proc/self/fd") else 4096
+    while True:
+        probes = _lines_at(dataset, [size * i // count for i in range(count)])
+        if not os.path.isdir("/proc/self/fd"):
+            break
+        store = ox.Store.read_only(str(store_dir))
+        _probe(store, list(ox.parse(probes, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)))
+        unopened = _unopened(sorted(path for path in store_dir.iterdir() if path.suffix == ".sst"))
+        del store
+        if not unopened:
+            break
+        if count >= _MOST_PROBES:
+            raise KgError(f"no quads of {dataset} read from the table files {', '.join(p.name for p in unopened)}")
+        count *= 4
+    (store_dir / PROBES_FILE).write_bytes(probes)
+
+
+#: More probes than any store needs: the worker reads them at every start (a few hundred at 100 articles).
+_MOST_PROBES = 2**16
+
+
+def _lines_at(path: Path, offsets: list[int]) -> bytes:
+    """The distinct lines of ``path`` that start at or after each of ``offsets`` (the first line for 0)."""
+    lines = {}
+    with path.open("rb") as file:
+        for offset in offsets:
+            file.seek(max(offset - 1, 0))
+            if offset:
+                file.readline()  # the rest of the line the offset falls in (or the line ending before it)
+            line = file.readline()
+            if line:
+                lines[line] = None
+    return b"".join(lines)
+
+
 def add_graphs(folder: Path, graphs: Mapping[str, Path]) -> Manifest:
     """Add extra named graphs (IRI -> RDF file) to the pinned build in ``folder``: its store and its manifest.
 
     The store's table files were linked from the build (``pin_build``): the store becomes a copy
     of its own first, the table files still linked (as a RocksDB checkpoint does: they are never
     written again), the others copied. The graphs go into the store's write-ahead log, not into
-    new table files: a reader opens at most ``MAX_STORE_FILES`` of those at once, and every reader
+    new table files, which the build's probes would not reach (``open_every_table``), and every reader
     replays the log as it opens the store (keep extra graphs small; data of size belongs in the
     build). Each file's blank nodes are its own (two files' ``_:b0`` are two nodes). The extra
-    graphs count as asserted data: ``infer=false`` keeps them in the default graph. The new
-    manifest (written to ``folder``) lists them, with their triple counts.
+    graphs count as asserted data: they join the default graph's merge, which ``infer=false``
+    keeps. The new manifest (written to ``folder``) lists them, with their triple counts.
 
     :raises UnsupportedFormat: for a file whose extension names no triple syntax.
-    :raises KgError: for a graph name that is not an absolute IRI, or a file that cannot be read or parsed.
+    :raises KgError: for a graph name that is not an absolute IRI or is the build's, or a file that cannot be
+        read or parsed.
     """
     manifest = read_manifest(folder)
     assert manifest is not None  # pinned
     for iri, path in graphs.items():
+        if iri in {info.iri for info in manifest.graphs}:
+            raise KgError(f"the graph name <{iri}> is one of the build's own")
         _check_graph(iri, path)
     _unshare_store(folder / STORE_DIR)
     store = ox.Store(str(folder / STORE_DIR))
     extra = []
     for iri, path in graphs.items():
         _load_graph(store, iri, path)
-        triples = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
-        extra.append(GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=triples))
+        held = [quad.triple for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(iri))]
+        store.extend(ox.Quad(*triple, ox.DefaultGraph()) for triple in held)
+        extra.append(GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=len(held)))
     del store  # closed, the graphs in its log
     served = replace(manifest, graphs=[*manifest.graphs, *extra])
     written = folder / f"{MANIFEST_FILE}.new"  # a new file: the pinned one is a link to the build's

@@ -49,9 +49,9 @@ def run_query(
         pass  # Oxigraph would let a default graph option override the query's FROM
     elif manifest is None:  # a store of no build: its named graphs, as one
         options["use_default_graph_as_union"] = True
-    else:  # the store's default graph merges ontology and asserted graphs; the others are added
-        others = [g for g in manifest.graphs if not in_default_graph(g) and (infer or g.name != "inferred")]
-        options["default_graph"] = [ox.DefaultGraph(), *(ox.NamedNode(g.iri) for g in others)]
+    elif infer:  # the store's default graph merges every graph but the inferred one, added here
+        others = [ox.NamedNode(g.iri) for g in manifest.graphs if not in_default_graph(g)]
+        options["default_graph"] = [ox.DefaultGraph(), *others]
     try:
         return store.query(query, **options)
     except SyntaxError as error:

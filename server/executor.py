@@ -35,6 +35,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor as Threads
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,10 +358,10 @@ class Executor:
             self._admission.cancel(ticket)
             return None
 
-        def finish(sent: bool) -> Answer:
-            """The rest of the exchange, in a thread; the flight ends with it."""
+        def ending_flight(exchange: Callable[[], Answer]) -> Answer:
+            """The answer of ``exchange``; the flight, if any, ends with it (or its error)."""
             try:
-                answer = self._run(job, client, deadline, ticket, sent=sent)
+                answer = exchange()
             except BaseException as error:
                 if flight is not None:
                     self._flights.end(key, flight, error=error)
@@ -368,6 +369,10 @@ class Executor:
             if flight is not None:
                 self._flights.end(key, flight, answer=answer)
             return answer
+
+        def finish(sent: bool) -> Answer:
+            """The rest of the exchange, in a thread."""
+            return ending_flight(lambda: self._run(job, client, deadline, ticket, sent=sent))
 
         worker = ticket.worker
         assert worker is not None
@@ -380,15 +385,7 @@ class Executor:
         reply = worker.take_frame() if quick else None
         if reply is None:
             return await loop.run_in_executor(threads, finish, sent)
-        try:
-            answer = self._answered(ticket, worker, *reply)
-        except BaseException as error:
-            if flight is not None:
-                self._flights.end(key, flight, error=error)
-            raise
-        if flight is not None:
-            self._flights.end(key, flight, answer=answer)
-        return answer
+        return ending_flight(lambda: self._answered(ticket, worker, *reply))
 
     def _answered(self, ticket: Ticket[_Worker], worker: _Worker, reply: Frame, body: bytes) -> Answer:
         """The answer of a reply read whole on the event loop; the worker is given back (stopped if it misbehaved)."""

@@ -29,7 +29,6 @@ Messages are the typed frames of ``server.frames``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import ctypes
 import errno
 import os
@@ -43,7 +42,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.dataset import STORE_DIR, Manifest, open_store, store_files
+from kg.dataset import STORE_DIR, Manifest, open_every_table, open_store
 from kg.errors import KgError
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.query import result_kind, run_query
@@ -124,21 +123,16 @@ def _close_inherited() -> None:
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
-def _check_store_open(build_dir: Path) -> None:
-    """Exit (status 3, saying why) unless every table file of the store is open already.
+def _open_every_table(store: ox.Store, build_dir: Path) -> None:
+    """Have the store open every table file now (``kg.dataset.open_every_table``), or exit (status 3, saying why).
 
-    RocksDB opens at most ``MAX_STORE_FILES`` table files when a store is opened, the others on
-    the first read that needs them: shut in, that read would fail.
+    Shut in, the worker could not open one later: a query reading from it would fail.
     """
-    held = set()
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # the listing's own descriptor, gone
-            held.add(os.readlink(f"/proc/self/fd/{fd}"))
-    missing = [path for path in store_files(build_dir) if str(path.resolve()) not in held]
-    if missing:
+    unopened = open_every_table(store, build_dir)
+    if unopened:
         print(
-            f"kg: error: {len(missing)} of the store's table files in {build_dir / STORE_DIR} are not open after"
-            " start, and a shut-in worker cannot open them later: compact the store (kg build --force)",
+            f"kg: error: {len(unopened)} of the table files of the store in {build_dir / STORE_DIR} stay unopened"
+            " after its probes (a store changed since it was built?): run 'kg build --force'",
             file=sys.stderr,
             flush=True,
         )
@@ -231,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         manifest, store = open_store(args.build_dir)
         _warm_up(store, manifest)
-        _check_store_open(args.build_dir)
+        _open_every_table(store, args.build_dir)
         evaluate, files = partial(_evaluate, store, manifest), 3
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames

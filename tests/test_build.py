@@ -13,6 +13,7 @@ import pytest
 
 from kg.build import build, recover
 from kg.dataset import DATASET_FILE, STORE_DIR, in_default_graph, open_store, read_manifest
+from kg.namespaces import INFERRED_GRAPH
 from kg.project import Project
 from kg.query import run_query
 
@@ -61,8 +62,9 @@ def store_lines(build_dir) -> list[str]:
 @pytest.mark.general
 def test_the_store_holds_the_dataset_with_its_blank_node_labels_and_the_merged_default_graph(story, story_built):
     """The quads of dataset.nq as any Oxigraph store keeps them (xsd:int, xsd:long ... become xsd:integer), and
-    the triples of the ontology and the asserted graphs once more in the default graph."""
+    the triples of every graph but the inferred one once more in the default graph."""
     merged = {ox.NamedNode(info.iri) for info in story_built.manifest.graphs if in_default_graph(info)}
+    assert len(merged) == len(story_built.manifest.graphs) - 1
     expected = ox.Store()
     for quad in ox.parse(path=str(story.build_dir / DATASET_FILE), rename_blank_nodes=False):
         expected.add(quad)
@@ -71,6 +73,27 @@ def test_the_store_holds_the_dataset_with_its_blank_node_labels_and_the_merged_d
     assert store_lines(story.build_dir) == sorted(f"{quad} .\n" for quad in expected)
     named = sum(1 for quad in expected if not isinstance(quad.graph_name, ox.DefaultGraph))
     assert named == sum(info.triples for info in story_built.manifest.graphs)
+
+
+@pytest.mark.general
+def test_a_query_sees_the_builds_named_graphs_and_by_default_their_merge_or_all_but_the_inferred_one(
+    story, story_built
+):
+    """The asserted merge the store keeps for infer=false is no named graph of a query's dataset."""
+    manifest, store = open_store(story.build_dir)
+    graphs = {info.iri for info in manifest.graphs}
+    listed = run_query(store, manifest, "SELECT DISTINCT ?g { GRAPH ?g { } }")
+    assert sorted(row["g"].value for row in listed) == sorted(graphs)
+    held = {name: set() for name in graphs}
+    for quad in store:
+        if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value in graphs:
+            held[quad.graph_name.value].add(quad.triple)
+    count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    everything = set().union(*held.values())
+    asserted = set().union(*(triples for iri, triples in held.items() if iri != str(INFERRED_GRAPH)))
+    assert int(next(run_query(store, manifest, count))["n"].value) == len(everything)
+    assert int(next(run_query(store, manifest, count, infer=False))["n"].value) == len(asserted)
+    assert len(asserted) < len(everything)
 
 
 def test_an_unchanged_project_reuses_its_build(project, built):

@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import weakref
@@ -15,9 +18,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
-from kg.dataset import STORE_DIR
+from kg.dataset import DATASET_FILE, MANIFEST_FILE, PROBES_FILE, STORE_DIR, write_probes
 from server import executor as executor_module
 from server.errors import QueryAbortedError, QueryTimeoutError
 from server.executor import Executor
@@ -144,6 +148,59 @@ def test_a_worker_holds_its_pipes_and_the_stores_table_files_read_only_and_can_o
     assert held[0][0].startswith("pipe:") and held[1][0].startswith("pipe:")
     limits = Path(f"/proc/{worker}/limits").read_text()
     assert [line.split()[3:5] for line in limits.splitlines() if line.startswith("Max open files")] == [["3", "3"]]
+
+
+@pytest.fixture
+def store_of_many_tables(project, built, tmp_path) -> Path:
+    """A build folder whose store holds the build's quads in more than 16 table files (40 bulk loads, not compacted)."""
+    build = tmp_path / "build"
+    build.mkdir()
+    for name in (MANIFEST_FILE, DATASET_FILE):
+        shutil.copyfile(project.build_dir / name, build / name)
+    lines = (build / DATASET_FILE).read_bytes().splitlines(keepends=True)
+    store = ox.Store(str(build / STORE_DIR))
+    for start in range(0, len(lines), len(lines) // 40 + 1):
+        chunk = b"".join(lines[start : start + len(lines) // 40 + 1])
+        store.bulk_extend(ox.parse(chunk, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False))
+    del store
+    write_probes(build / STORE_DIR, build / DATASET_FILE)
+    return build
+
+
+def test_a_worker_opens_every_table_file_of_a_store_past_rocksdbs_initial_16(store_of_many_tables):
+    """RocksDB opens 16 table files as a store opens; the build's probes have the worker open the others."""
+    tables = sorted(str(p) for p in (store_of_many_tables / STORE_DIR).resolve().iterdir() if p.suffix == ".sst")
+    assert len(tables) > 16
+    executor = Executor(
+        worker_command(store_of_many_tables, 512), size=1, time_limit=5, row_limit=10, byte_limit=1 << 20,
+        memory_limit_mb=512, fixed_data=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: executor.status()["idle"] == 1)
+        count = executor.run(QueryRequest("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")).body
+        (worker,) = workers()
+        held = sorted(os.readlink(f"/proc/{worker}/fd/{fd}") for fd in os.listdir(f"/proc/{worker}/fd") if int(fd) > 2)
+    finally:
+        executor.close()
+    lines = len((store_of_many_tables / DATASET_FILE).read_bytes().splitlines())
+    assert b'"value":"%d"' % lines in count
+    assert held == tables
+
+
+def test_a_worker_whose_probes_miss_a_table_file_refuses_to_start_saying_why(store_of_many_tables):
+    """With no probes, table files stay unopened: shut in, the worker could not read them."""
+    probes = store_of_many_tables / STORE_DIR / PROBES_FILE
+    probes.write_bytes(b"")
+    command = [sys.executable, "-m", "server.worker", str(store_of_many_tables), "--memory-limit=512"]
+    ended = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert ended.returncode == 3
+    assert ended.stdout == ""
+    unopened = ended.stderr.split()[2]
+    assert int(unopened) > 0
+    assert ended.stderr == (
+        f"kg: error: {unopened} of the table files of the store in {store_of_many_tables / STORE_DIR} stay unopened"
+        " after its probes (a store changed since it was built?): run 'kg build --force'\n"
+    )
 
 
 def test_on_an_event_loop_a_free_worker_answers_and_repeats_asked_meanwhile_share_its_run(pool):
