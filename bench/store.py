@@ -53,47 +53,48 @@ from kg.dataset import DATASET_FILE, STORE_DIR, open_store, read_manifest, store
 from server.proctree import children, descendants, memory_bytes  # noqa: E402
 
 ASK = "ASK { ?s ?p ?o }"
+#: Python that loads the build in ``build`` into a store in memory, as a query worker of the former design did.
+LOAD_IN_MEMORY = """
+from kg.dataset import in_default_graph, read_manifest, DATASET_FILE
+import pyoxigraph as ox
+manifest = read_manifest(build)
+merged = {ox.NamedNode(g.iri) for g in manifest.graphs if in_default_graph(g)}
+store = ox.Store()
+def quads():
+    for quad in ox.parse(path=str(build / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False):
+        yield quad
+        if quad.graph_name in merged:
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph())
+store.bulk_extend(quads())
+"""
 #: A process that loads the build into memory as a query worker of the former design did.
-IN_MEMORY_WORKER = """
+IN_MEMORY_WORKER = (
+    """
 import sys, time
 started = time.perf_counter()
 from pathlib import Path
 from kg.query import run_query
 from server.answers import write_answer
-from kg.dataset import in_default_graph, read_manifest, DATASET_FILE
-import pyoxigraph as ox
 build = Path(sys.argv[1])
-manifest = read_manifest(build)
-merged = {ox.NamedNode(g.iri) for g in manifest.graphs if in_default_graph(g)}
-store = ox.Store()
-def quads():
-    for quad in ox.parse(path=str(build / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False):
-        yield quad
-        if quad.graph_name in merged:
-            yield ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph())
-store.bulk_extend(quads())
+"""
+    + LOAD_IN_MEMORY
+    + """
 bool(run_query(store, manifest, "ASK { ?s ?p ?o }"))
 print(time.perf_counter() - started, flush=True)
 sys.stdin.read()
 """
+)
 #: A zygote: the store in memory once, a worker forked per slot; prints seconds from each fork to its first answer.
-ZYGOTE = """
+ZYGOTE = (
+    """
 import os, sys, time, json
 from pathlib import Path
 from kg.query import run_query, serialize_result
-from kg.dataset import in_default_graph, read_manifest, DATASET_FILE
-import pyoxigraph as ox
 build = Path(sys.argv[1])
 queries = [p.read_text() for p in sorted(Path(sys.argv[2]).glob("*.rq"))]
-manifest = read_manifest(build)
-merged = {ox.NamedNode(g.iri) for g in manifest.graphs if in_default_graph(g)}
-store = ox.Store()
-def quads():
-    for quad in ox.parse(path=str(build / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False):
-        yield quad
-        if quad.graph_name in merged:
-            yield ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph())
-store.bulk_extend(quads())
+"""
+    + LOAD_IN_MEMORY
+    + """
 forks = []
 for _ in range(4):
     ready, done = os.pipe()
@@ -112,6 +113,7 @@ for _ in range(4):
 print(json.dumps(forks), flush=True)
 sys.stdin.read()
 """
+)
 
 
 def build_corpus(articles: int, corpora: Path) -> Path:

@@ -15,6 +15,8 @@ import pytest
 import requests
 from serverutil import TEST_SETTINGS, kg_env, running_server
 
+from kg.namespaces import INFERRED_GRAPH
+
 SETTINGS = {key: value for key, value in TEST_SETTINGS.items() if key != "GRAPHS"}
 GRAPH = "http://example.org/extra?v=1"
 
@@ -53,6 +55,10 @@ def test_graph_serves_a_file_as_a_named_graph_beside_the_build(project, built, t
             "kg: error: cannot load graph.csv as one graph: use a .ttl, .nt, .rdf or .jsonld file\n",
         ),
         (["--graph", "not-an-iri={ttl}"], "kg: error: the graph name 'not-an-iri' is not an absolute IRI\n"),
+        (
+            ["--graph", "{INFERRED}={ttl}"],
+            "kg: error: the graph name <{INFERRED}> is one of the build's own\n",
+        ),
         (["--graph", "{GRAPH}={broken}"], "kg: error: the graph file {broken} is not valid turtle: "),
         (
             ["--backend", "file:///etc/passwd"],
@@ -63,7 +69,7 @@ def test_graph_serves_a_file_as_a_named_graph_beside_the_build(project, built, t
             "kg: error: --backend must not carry credentials (user:password@)",
         ),
     ],
-    ids=["missing file", "unknown syntax", "relative IRI", "broken file", "not http", "credentials"],
+    ids=["missing file", "unknown syntax", "relative IRI", "build's graph", "broken file", "not http", "credentials"],
 )
 def test_misuse_is_one_line_and_exit_code_2(project, built, tmp_path, args, message):
     files = {"missing": tmp_path / "missing.ttl", "csv": tmp_path / "graph.csv", "ttl": tmp_path / "g.ttl"}
@@ -71,7 +77,7 @@ def test_misuse_is_one_line_and_exit_code_2(project, built, tmp_path, args, mess
     files["csv"].write_text("a,b\n")
     files["ttl"].write_text("<urn:s> <urn:p> <urn:o> .\n")
     files["broken"].write_text("<urn:s> <urn:p> .\n")
-    names = {"GRAPH": GRAPH, **{key: str(path) for key, path in files.items()}}
+    names = {"GRAPH": GRAPH, "INFERRED": str(INFERRED_GRAPH), **{key: str(path) for key, path in files.items()}}
     result = kg_serve(project, *[arg.format(**names) for arg in args])
     assert result.returncode == 2
     assert result.stderr.startswith(message.format(**names)), result.stderr
