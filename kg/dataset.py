@@ -351,8 +351,8 @@ def write_probes(store_dir: Path, dataset: Path) -> None:
     ``write_store`` calls it; call it again after changing a store's table files by other means.
 
     Four times as many are tried until their lookups, in a fresh read-only opening, have read from
-    every table file (64 at one article, where the initial load opens every file; a few hundred at
-    100 articles). Where there is no ``/proc`` to tell, 4,096.
+    every table file (64 have been enough up to 250 articles, a store of 19 table files). Where there
+    is no ``/proc`` to tell, 4,096.
     """
     size = dataset.stat().st_size
     count = 64 if os.path.isdir("/proc/self/fd") else 4096
@@ -372,7 +372,7 @@ def write_probes(store_dir: Path, dataset: Path) -> None:
     (store_dir / PROBES_FILE).write_bytes(probes)
 
 
-#: More probes than any store needs: the worker reads them at every start (a few hundred at 100 articles).
+#: More probes than any store needs: the worker looks them up at every start (64 up to 250 articles).
 _MOST_PROBES = 2**16
 
 
