@@ -355,10 +355,11 @@ def write_probes(store_dir: Path, dataset: Path) -> None:
     is no ``/proc`` to tell, 4,096.
     """
     size = dataset.stat().st_size
-    count = 64 if os.path.isdir("/proc/self/fd") else 4096
+    can_tell = os.path.isdir("/proc/self/fd")
+    count = 64 if can_tell else 4096
     while True:
         probes = _lines_at(dataset, [size * i // count for i in range(count)])
-        if not os.path.isdir("/proc/self/fd"):
+        if not can_tell:
             break
         store = ox.Store.read_only(str(store_dir))
         _probe(store, list(ox.parse(probes, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)))
