@@ -1,7 +1,8 @@
 """Throughput and latency of ``kg serve`` on the competency query mix, against Oxigraph's server and rdflib-endpoint.
 
 Each server runs alone (the machine's cores are not shared between two servers), on the same
-build, with the default graph as the union of the named graphs. ``wrk`` sends the competency
+build, with the default graph as the merge of the named graphs (Oxigraph's server on the build's
+own store). ``wrk`` sends the competency
 queries in turn, GET with ``Accept: application/sparql-results+json``, from 8 connections, then
 from 1 (latency without queueing). The in-process baseline runs the same queries with
 ``kg.query.run_query`` and serialises them as JSON, in this process.
@@ -39,8 +40,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
-
+from kg.dataset import STORE_DIR
 from server.proctree import cpu_seconds, descendants
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,22 +123,6 @@ def kg_serve(build_dir: Path, cache: bool) -> Iterator[Server]:
 
 
 @contextmanager
-def oxigraph_store(build_dir: Path) -> Iterator[str]:
-    """A store of the build's named graphs, their merge as its default graph, for Oxigraph's server.
-
-    That is the dataset ``kg serve`` queries by default, here in one graph: Oxigraph's best case
-    (``kg serve``'s store merges all but the inferred graph, which each query adds, for ``infer=false``).
-    """
-    with tempfile.TemporaryDirectory() as location:
-        quads = ox.parse(path=str(build_dir / "dataset.nq"), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
-        store = ox.Store(location)
-        store.bulk_extend(q for quad in quads for q in (quad, ox.Quad(*quad.triple, ox.DefaultGraph())))
-        store.optimize()
-        del store
-        yield location
-
-
-@contextmanager
 def oxigraph_server(location: str) -> Iterator[Server]:
     """Oxigraph's own server, read-only, on the store in ``location``.
 
@@ -154,8 +138,8 @@ def oxigraph_server(location: str) -> Iterator[Server]:
 
 @contextmanager
 def oxigraph_serve(build_dir: Path) -> Iterator[Server]:
-    """Oxigraph's own server on a store of the build (``oxigraph_store``)."""
-    with oxigraph_store(build_dir) as location, oxigraph_server(location) as server:
+    """Oxigraph's own server on the build's store, whose default graph merges every graph (as ``kg serve``'s)."""
+    with oxigraph_server(str(build_dir / STORE_DIR)) as server:
         yield server
 
 
@@ -254,13 +238,13 @@ def in_process(build_dir: Path, rounds: int = 30) -> float:
     from kg.dataset import open_store
     from kg.query import run_query, serialize_result
 
-    manifest, store = open_store(build_dir)
+    _, store = open_store(build_dir)
     texts = [p.read_text() for p in QUERIES]
     samples = []
     for _ in range(rounds):
         for text in texts:
             started = time.perf_counter()
-            serialize_result(run_query(store, manifest, text), "json")
+            serialize_result(run_query(store, text), "json")
             samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
 
@@ -380,16 +364,15 @@ def per_query(build_dir: Path, duration: int, repeat: int, rdflib_python: str | 
             settle(server)  # a query whose client wrk dropped runs on to its end or the time limit
             if query in answered:
                 latencies["kg"].update(latency(server, [query], rounds=15))
-    with oxigraph_store(build_dir) as location:
-        # Oxigraph's server runs on a query whose client is gone, with no time limit: a server of its
-        # own for each query's wrk run, another for its latency
-        for query in QUERIES:
-            with oxigraph_server(location) as server:
-                answered = check_answers(server.url, TIME_LIMIT, [query])
-                rates[query.stem]["oxigraph"] = rate(server, query_paths(server.url, [query])) if answered else none
-            if answered:
-                with oxigraph_server(location) as server:
-                    latencies["oxigraph"].update(latency(server, [query], rounds=15))
+    # Oxigraph's server runs on a query whose client is gone, with no time limit: a server of its
+    # own for each query's wrk run, another for its latency
+    for query in QUERIES:
+        with oxigraph_serve(build_dir) as server:
+            answered = check_answers(server.url, TIME_LIMIT, [query])
+            rates[query.stem]["oxigraph"] = rate(server, query_paths(server.url, [query])) if answered else none
+        if answered:
+            with oxigraph_serve(build_dir) as server:
+                latencies["oxigraph"].update(latency(server, [query], rounds=15))
     if rdflib_python:
         # rdflib-endpoint evaluates on its event loop, and takes minutes over some queries, after which it
         # answers nothing else: a server of its own for each query

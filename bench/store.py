@@ -7,14 +7,14 @@ Run from the repository's top folder, after ``kg build`` (the 1-article figures 
 For N > 1, a synthetic corpus of N articles (``bench/corpus.py``, seed 7) is built into
 ``--corpora`` (kept there, and reused by the next run) or a temporary folder. For each N:
 
-- the store: quads, table files, bytes on disk;
+- the stores: quads (of the one with inferences), table files and bytes on disk (both);
 - ``kg serve`` (default settings: 2 HTTP processes, 2 query workers each, result cache on): seconds
   from the command to its first answer; memory (PSS of its process tree: the ``kg serve`` process,
   the HTTP processes and their query workers) at rest and after the competency queries ran twice;
 - the seconds a killed query worker takes to be replaced (SIGKILL, until ``/health`` counts every
   worker ready again; one HTTP process, so that ``/health`` is its), median of 5;
-- ``oxigraph serve-read-only`` on the same store (its default graph: the build's merge of the
-  ontology and the asserted graphs): seconds to its first answer, and its PSS at rest and after
+- ``oxigraph serve-read-only`` on the build's store (its default graph the merge of every graph,
+  the inferences too, as ``kg serve``'s): seconds to its first answer, and its PSS at rest and after
   the same queries;
 - the design the store replaced, in which each query worker parsed the build into a store in its
   memory: the seconds one worker took to load it, and its PSS;
@@ -49,16 +49,16 @@ sys.path.insert(0, str(ROOT))
 from corpus import write_corpus  # noqa: E402
 
 from bench import free_port, process  # noqa: E402
-from kg.dataset import DATASET_FILE, STORE_DIR, open_store, read_manifest, store_files  # noqa: E402
+from kg.dataset import DATASET_FILE, STORE_DIR, STORE_DIRS, open_store, read_manifest, store_files  # noqa: E402
 from server.proctree import children, descendants, memory_bytes  # noqa: E402
 
 ASK = "ASK { ?s ?p ?o }"
 #: Python that loads the build in ``build`` into a store in memory, as a query worker of the former design did.
 LOAD_IN_MEMORY = """
-from kg.dataset import in_default_graph, read_manifest, DATASET_FILE
+from kg.dataset import STORE_DIR, merged_into, read_manifest, DATASET_FILE
 import pyoxigraph as ox
 manifest = read_manifest(build)
-merged = {ox.NamedNode(g.iri) for g in manifest.graphs if in_default_graph(g)}
+merged = {ox.NamedNode(g.iri) for g in manifest.graphs if merged_into(STORE_DIR, g)}
 store = ox.Store()
 def quads():
     for quad in ox.parse(path=str(build / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False):
@@ -79,7 +79,7 @@ build = Path(sys.argv[1])
 """
     + LOAD_IN_MEMORY
     + """
-bool(run_query(store, manifest, "ASK { ?s ?p ?o }"))
+bool(run_query(store, "ASK { ?s ?p ?o }"))
 print(time.perf_counter() - started, flush=True)
 sys.stdin.read()
 """
@@ -101,10 +101,10 @@ for _ in range(4):
     started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
-        bool(run_query(store, manifest, "ASK { ?s ?p ?o }"))
+        bool(run_query(store, "ASK { ?s ?p ?o }"))
         os.write(done, b".")
         for query in queries:
-            serialize_result(run_query(store, manifest, query), "json")
+            serialize_result(run_query(store, query), "json")
         os.write(done, b".")
         time.sleep(3600)
     os.read(ready, 1)
@@ -128,9 +128,10 @@ def build_corpus(articles: int, corpora: Path) -> Path:
 
 def store_figures(build_dir: Path) -> dict:
     manifest, store = open_store(build_dir)
-    size = sum(path.stat().st_size for path in (build_dir / STORE_DIR).iterdir())
-    return {"quads": len(store), "table files": len(store_files(build_dir)), "store MiB": size / 2**20,
-            "articles": len(manifest.articles)}  # fmt: skip
+    folders = [build_dir / folder for folder in STORE_DIRS]
+    size = sum(path.stat().st_size for folder in folders for path in folder.iterdir())
+    tables = sum(len(store_files(folder)) for folder in folders)
+    return {"quads": len(store), "table files": tables, "stores MiB": size / 2**20, "articles": len(manifest.articles)}
 
 
 def ask(url: str) -> bool:
@@ -292,7 +293,7 @@ def main() -> int:
 
 
 def print_table(results: dict) -> None:
-    print("\n| articles | quads | table files | store MiB | kg serve: first answer s | Oxigraph: first answer s"
+    print("\n| articles | quads | table files | stores MiB | kg serve: first answer s | Oxigraph: first answer s"
           " | worker replaced s (median, max) | kg serve PSS MiB, rest / after | Oxigraph PSS MiB, rest / after"
           " | ratio after | former worker: load s, PSS MiB | zygote: fork to answer s, PSS MiB | load |")  # fmt: skip
     print("|---:|---:|---:|---:|---:|---:|---|---|---|---:|---|---|---:|")
@@ -300,7 +301,7 @@ def print_table(results: dict) -> None:
         kg, ox, old, zy = f["kg serve"], f["oxigraph serve-read-only"], f["former design, one worker"], f["zygote"]
         replaced = f["replacing a killed worker s"]
         print(
-            f"| {articles} | {f['store']['quads']:,} | {f['store']['table files']} | {f['store']['store MiB']:.0f}"
+            f"| {articles} | {f['store']['quads']:,} | {f['store']['table files']} | {f['store']['stores MiB']:.0f}"
             f" | {kg['start-up s']:.2f} | {ox['start-up s']:.2f}"
             f" | {statistics.median(replaced):.2f}, {max(replaced):.2f}"
             f" | {kg['PSS at rest MiB']:.0f} / {kg['PSS after queries MiB']:.0f}"

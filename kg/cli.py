@@ -335,13 +335,13 @@ def _graph_option(value: str) -> tuple[str, str]:
     return iri, file
 
 
-def _built_store(project: Project) -> tuple[Manifest, Store]:
-    """The build, made first if the inputs changed: its manifest and its store, opened read-only."""
+def _built_store(project: Project, *, infer: bool = True) -> tuple[Manifest, Store]:
+    """The build, made first if the inputs changed: its manifest and its store (with inferences or not), read-only."""
     from kg.build import build
     from kg.dataset import open_store
 
     build(project)
-    return open_store(project.build_dir)
+    return open_store(project.build_dir, infer=infer)
 
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:
@@ -437,8 +437,8 @@ def cmd_query(project: Project, args: argparse.Namespace) -> int:
 
     text = _read_query(args.query)
     _check_query(text)
-    manifest, store = _built_store(project)
-    result = run_query(store, manifest, text, infer=not args.no_infer)
+    _, store = _built_store(project, infer=not args.no_infer)
+    result = run_query(store, text)
     if args.format == "table" and result_kind(result) != "graph":
         print(format_table(result))
     else:  # a graph has no table: Turtle, with the project's prefixes

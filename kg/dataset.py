@@ -1,9 +1,11 @@
-"""The built dataset as the rest of the project reads it: its manifest, and an on-disk Oxigraph store of its quads.
+"""The built dataset as the rest of the project reads it: its manifest, and on-disk Oxigraph stores of its quads.
 
-The build writes the store once (``write_store``); every reader opens it read-only (``open_store``):
-the server's query workers, ``kg query``, ``kg explain`` and the exports. Opening takes
-milliseconds whatever the size, and readers share the operating system's page cache rather than
-each parsing the build into a copy of its own.
+The build writes two stores once (``write_store``), one per inference setting: the same named
+graphs in each, and as the default graph the merge of every graph, or of all but the inferred one
+(``infer=false``). Every reader opens them read-only (``open_store``): the server's query workers,
+``kg query``, ``kg explain`` and the exports. Opening takes milliseconds whatever the size, and
+readers share the operating system's page cache rather than each parsing the build into a copy of
+its own.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ DATASET_FILE = "dataset.nq"
 MANIFEST_FILE = "manifest.json"
 #: The reasoning round of each inferred triple, for explanations.
 ROUNDS_FILE = "rounds.tsv"
-#: The folder of the on-disk Oxigraph (RocksDB) store holding every named graph.
+#: The folder of the on-disk Oxigraph (RocksDB) store whose default graph merges every graph, the inferred one too.
 STORE_DIR = "store"
+#: The folder of the store whose default graph merges every graph but the inferred one (``infer=false``).
+ASSERTED_STORE_DIR = "store-asserted"
+#: Both stores' folders; each holds every named graph.
+STORE_DIRS = (STORE_DIR, ASSERTED_STORE_DIR)
 #: The file of a store (beside RocksDB's, which it ignores) that holds its probes (``open_every_table``).
 PROBES_FILE = "KG_PROBES"
 
@@ -78,16 +84,22 @@ class Manifest:
         return cls(**{**data, "graphs": [GraphInfo(**g) for g in data["graphs"]]})
 
 
-def in_default_graph(info: GraphInfo) -> bool:
-    """Whether a graph of the build is merged into the store's default graph: every graph but the inferred one.
+def store_folder(*, infer: bool) -> str:
+    """The folder of the store whose default graph is the one a query with (or without) inferences reads."""
+    return STORE_DIR if infer else ASSERTED_STORE_DIR
+
+
+def merged_into(folder: str, info: GraphInfo) -> bool:
+    """Whether a graph of the build is merged into the default graph of the store in ``folder`` (a ``STORE_DIRS``).
 
     A triple that two articles assert (a person's label) is in both their graphs; the default graph
     holds it once. (Oxigraph 0.5 counts a triple once per graph when it merges graphs at query time:
-    oxigraph/oxigraph#1919.) The inferred graph, whose triples no other graph holds, is added at
-    query time unless ``infer=false``: a query over two graphs takes 1.8 times as long as over one,
-    over three (the coverage graph apart, as before) 2.1 times.
+    oxigraph/oxigraph#1919.) Two stores rather than one: a query over one merged graph takes 0.6
+    of the time it takes over the merge of two made at query time (the questions at 100 articles),
+    and a second merge in the same store would be a named graph that ``GRAPH ?g`` must not see,
+    which made such queries up to 30 times slower. The price is the disk, twice.
     """
-    return info.name != "inferred"
+    return folder == STORE_DIR or info.name != "inferred"
 
 
 def triple_key(triple: tuple) -> str:
@@ -145,7 +157,7 @@ def pin_build(
         if graph_files:
             names += [info.file for info in Manifest.from_json(json.loads(before)).graphs]
         try:
-            names += [f"{STORE_DIR}/{name}" for name in os.listdir(build_dir / STORE_DIR)]
+            names += [f"{folder}/{name}" for folder in STORE_DIRS for name in os.listdir(build_dir / folder)]
             for name in names:
                 _link(build_dir / name, into / name)
         except FileNotFoundError:  # swapped while linking: try again
@@ -177,34 +189,42 @@ def write_store(
     code: str,
     previous: Path | None = None,
 ) -> None:
-    """Write the store of the build being written in ``folder`` (whose ``dataset.nq`` and graph files are written).
+    """Write the stores of the build being written in ``folder`` (whose ``dataset.nq`` and graph files are written).
 
-    It holds every named graph and, as its default graph, the RDF merge of all but the inferred one
-    (``in_default_graph``). The build's blank node labels are kept (the bulk loader
-    would make up random ones), so that they are those of ``dataset.nq`` and ``rounds.tsv``.
+    Each holds every named graph and, as its default graph, the RDF merge of those ``merged_into``
+    it. The build's blank node labels are kept (the bulk loader would make up random ones), so
+    that they are those of ``dataset.nq`` and ``rounds.tsv``.
 
-    With the folder of the ``previous`` build, its store is taken over (``_take_over``) and only the
-    graphs whose files changed are rewritten, by difference: at 100 articles, one article changed
-    costs seconds where writing the whole store costs ten. Else the store is written whole from
-    ``dataset.nq``. Either way it is compacted, and given the probes that open every table file
-    (``open_every_table``).
+    With the folder of the ``previous`` build, its stores are taken over (``_take_over``) and only
+    the graphs whose files changed are rewritten, by difference: at 100 articles, one article
+    changed costs seconds where writing a whole store costs ten. Else each store is written whole
+    from ``dataset.nq``. Either way it is compacted, and given the probes that open every table
+    file (``open_every_table``).
 
     :param lines: the sorted N-Triples lines of a graph (read only for the graphs that changed).
-    :param code: a hash of the code writing the store: a store written by other code is not taken over.
+    :param code: a hash of the code writing the stores: a store written by other code is not taken over.
     """
-    before = read_manifest(previous) if previous is not None and _written_by(previous / STORE_DIR, code) else None
-    if before is not None:
-        _take_over(previous / STORE_DIR, folder / STORE_DIR)
-        store = ox.Store(str(folder / STORE_DIR))
-        _update(store, before.graphs, graphs, lines, lambda old, new: not _same_file(previous / old, folder / new))
-    else:
-        store = ox.Store(str(folder / STORE_DIR))
-        quads = ox.parse(path=str(folder / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
-        store.bulk_extend(_with_merge(quads, {ox.NamedNode(info.iri) for info in graphs if in_default_graph(info)}))
-    store.optimize()
-    del store  # closed: the files are complete, and nothing writes them again
-    write_probes(folder / STORE_DIR, folder / DATASET_FILE)
-    (folder / STORE_DIR / _CODE_FILE).write_text(code)
+
+    def changed(old: str, new: str) -> bool:
+        return previous is None or not _same_file(previous / old, folder / new)
+
+    for name in STORE_DIRS:
+        target = folder / name
+        before = read_manifest(previous) if previous is not None and _written_by(previous / name, code) else None
+        merged = {ox.NamedNode(info.iri) for info in graphs if merged_into(name, info)}
+        if previous is not None and before is not None:
+            _take_over(previous / name, target)
+            store = ox.Store(str(target))
+            was_merged = {info.iri for info in before.graphs if merged_into(name, info)}
+            _update(store, before.graphs, graphs, lines, changed, merged, was_merged)
+        else:
+            store = ox.Store(str(target))
+            quads = ox.parse(path=str(folder / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
+            store.bulk_extend(_with_merge(quads, merged))
+        store.optimize()
+        del store  # closed: the files are complete, and nothing writes them again
+        write_probes(target, folder / DATASET_FILE)
+        (target / _CODE_FILE).write_text(code)
 
 
 #: The file of a store (beside RocksDB's, which it ignores) that holds the hash of the code that wrote it.
@@ -224,14 +244,16 @@ def _update(
     new: list[GraphInfo],
     lines: Callable[[GraphInfo], list[str]],
     changed: Callable[[str, str], bool],
+    merged: set[ox.NamedNode],
+    was_merged: set[str],
 ) -> None:
     """Make ``store``, which holds the graphs ``old``, hold the graphs ``new`` instead, writing only the differences.
 
-    A triple no longer in a graph merged into the default graph leaves the default graph too, unless
-    another merged graph still holds it.
+    Its default graph merged the graphs ``was_merged`` (IRIs) and is to merge ``merged``. A triple
+    no longer in a merged graph leaves the default graph too, unless another merged graph still
+    holds it.
     """
     was = {info.iri: info for info in old}
-    merged = {ox.NamedNode(info.iri) for info in new if in_default_graph(info)}
     default = ox.DefaultGraph()
     gone_from_merged: set[ox.Triple] = set()
     for info in new:
@@ -247,11 +269,11 @@ def _update(
         store.extend(ox.Quad(*triple, graph) for triple in added)
         if graph in merged:
             store.extend(ox.Quad(*triple, default) for triple in added)
-        if graph in merged or (info.iri in was and in_default_graph(was[info.iri])):
+        if graph in merged or info.iri in was_merged:
             gone_from_merged |= held - wanted
     for iri in was.keys() - {info.iri for info in new}:
         graph = ox.NamedNode(iri)
-        if in_default_graph(was[iri]):
+        if iri in was_merged:
             gone_from_merged |= _triples_of(store, graph)
         store.remove_graph(graph)
     for triple in gone_from_merged:
@@ -283,8 +305,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def open_store(build_dir: Path) -> tuple[Manifest, ox.Store]:
-    """The manifest of the build in ``build_dir`` and its store, opened read-only.
+def open_store(build_dir: Path, *, infer: bool = True) -> tuple[Manifest, ox.Store]:
+    """The manifest of the build in ``build_dir`` and one of its stores, opened read-only.
+
+    Both hold every named graph; the default graph of the one opened with ``infer=False`` leaves
+    the inferred triples out (``merged_into``).
 
     :raises NotBuiltError: when ``build_dir`` holds no complete build.
     """
@@ -293,7 +318,7 @@ def open_store(build_dir: Path) -> tuple[Manifest, ox.Store]:
         if manifest is None:
             break
         try:
-            store = ox.Store.read_only(str(build_dir / STORE_DIR))
+            store = ox.Store.read_only(str(build_dir / store_folder(infer=infer)))
         except OSError:
             continue  # no store (a build of an older kg), or swapped by kg build while opening
         if read_manifest(build_dir) == manifest:
@@ -301,13 +326,13 @@ def open_store(build_dir: Path) -> tuple[Manifest, ox.Store]:
     raise NotBuiltError(f"no build in {build_dir}: run 'kg build' first")
 
 
-def store_files(build_dir: Path) -> list[Path]:
-    """The table files of the build's store (RocksDB's ``.sst`` files)."""
-    return sorted(path for path in (build_dir / STORE_DIR).iterdir() if path.suffix == ".sst")
+def store_files(folder: Path) -> list[Path]:
+    """The table files of the store in ``folder`` (RocksDB's ``.sst`` files)."""
+    return sorted(path for path in folder.iterdir() if path.suffix == ".sst")
 
 
-def open_every_table(store: ox.Store, build_dir: Path) -> list[Path]:
-    """Have ``store`` (the build's, opened read-only) open every one of its table files; those it could not open.
+def open_every_table(store: ox.Store, folder: Path) -> list[Path]:
+    """Have ``store`` (opened read-only from ``folder``) open every one of its table files; those it could not open.
 
     RocksDB opens at most 16 table files as a store is opened (its initial load, across the whole
     store, when the cache of open tables is bounded, as Oxigraph bounds it), the others on the first
@@ -320,11 +345,11 @@ def open_every_table(store: ox.Store, build_dir: Path) -> list[Path]:
     :returns: the table files still not open (none, unless the store was changed after the build).
     """
     try:
-        probes = (build_dir / STORE_DIR / PROBES_FILE).read_bytes()
+        probes = (folder / PROBES_FILE).read_bytes()
     except FileNotFoundError:  # a store of an older kg: the initial load may have opened every file
         probes = b""
     _probe(store, list(ox.parse(probes, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)))
-    return _unopened(store_files(build_dir))
+    return _unopened(store_files(folder))
 
 
 def _probe(store: ox.Store, quads: list[ox.Quad]) -> None:
@@ -363,7 +388,7 @@ def write_probes(store_dir: Path, dataset: Path) -> None:
             break
         store = ox.Store.read_only(str(store_dir))
         _probe(store, list(ox.parse(probes, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)))
-        unopened = _unopened(sorted(path for path in store_dir.iterdir() if path.suffix == ".sst"))
+        unopened = _unopened(store_files(store_dir))
         del store
         if not unopened:
             break
@@ -392,16 +417,16 @@ def _lines_at(path: Path, offsets: list[int]) -> bytes:
 
 
 def add_graphs(folder: Path, graphs: Mapping[str, Path]) -> Manifest:
-    """Add extra named graphs (IRI -> RDF file) to the pinned build in ``folder``: its store and its manifest.
+    """Add extra named graphs (IRI -> RDF file) to the pinned build in ``folder``: its stores and its manifest.
 
-    The store's table files were linked from the build (``pin_build``): the store becomes a copy
+    The stores' table files were linked from the build (``pin_build``): each store becomes a copy
     of its own first, the table files still linked (as a RocksDB checkpoint does: they are never
     written again), the others copied. The graphs go into the store's write-ahead log, not into
     new table files, which the build's probes would not reach (``open_every_table``), and every reader
     replays the log as it opens the store (keep extra graphs small; data of size belongs in the
     build). Each file's blank nodes are its own (two files' ``_:b0`` are two nodes). The extra
-    graphs count as asserted data: they join the default graph's merge, which ``infer=false``
-    keeps. The new manifest (written to ``folder``) lists them, with their triple counts.
+    graphs count as asserted data: they join the default graph's merge in both stores. The new
+    manifest (written to ``folder``) lists them, with their triple counts.
 
     :raises UnsupportedFormat: for a file whose extension names no triple syntax.
     :raises KgError: for a graph name that is not an absolute IRI or is the build's, or a file that cannot be
@@ -413,15 +438,16 @@ def add_graphs(folder: Path, graphs: Mapping[str, Path]) -> Manifest:
         if iri in {info.iri for info in manifest.graphs}:
             raise KgError(f"the graph name <{iri}> is one of the build's own")
         _check_graph(iri, path)
-    _unshare_store(folder / STORE_DIR)
-    store = ox.Store(str(folder / STORE_DIR))
-    extra = []
-    for iri, path in graphs.items():
-        _load_graph(store, iri, path)
-        held = [quad.triple for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(iri))]
-        store.extend(ox.Quad(*triple, ox.DefaultGraph()) for triple in held)
-        extra.append(GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=len(held)))
-    del store  # closed, the graphs in its log
+    for name in STORE_DIRS:
+        _unshare_store(folder / name)
+        store = ox.Store(str(folder / name))
+        extra = []
+        for iri, path in graphs.items():
+            _load_graph(store, iri, path)
+            held = [quad.triple for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(iri))]
+            store.extend(ox.Quad(*triple, ox.DefaultGraph()) for triple in held)
+            extra.append(GraphInfo(iri=iri, name=f"extra {iri}", file=str(path), triples=len(held)))
+        del store  # closed, the graphs in its log
     served = replace(manifest, graphs=[*manifest.graphs, *extra])
     written = folder / f"{MANIFEST_FILE}.new"  # a new file: the pinned one is a link to the build's
     written.write_text(json.dumps(served.to_json(), indent=2, sort_keys=True) + "\n")

@@ -1,7 +1,8 @@
 """Run SPARQL over the built dataset with Oxigraph, and write the results in any registered format.
 
-The default graph is the union of every named graph (ontology, articles, inferences); with
-``infer=False`` it is the ontology plus the asserted graphs only, like GraphDB's ``infer=false``.
+The default graph is the merge of every named graph (ontology, articles, inferences); in the
+store opened with ``infer=False`` it leaves the inferences out, like GraphDB's ``infer=false``
+(``kg.dataset.open_store``).
 The project's prefixes (``nkg:``, ``id:``, ``schema:``, ...) are predeclared, as GraphDB and
 Virtuoso predeclare theirs; a query's own PREFIX declarations take precedence.
 """
@@ -13,21 +14,17 @@ from collections.abc import Sequence
 
 import pyoxigraph as ox
 
-from kg.dataset import Manifest, in_default_graph
 from kg.errors import QuerySyntaxError, UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.namespaces import PREFIX_IRIS, prefixed_name
-from kg.querytext import declares_dataset
 
 QueryResult = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean
 
 
 def run_query(
     store: ox.Store,
-    manifest: Manifest | None,
     query: str,
     *,
-    infer: bool = True,
     default_graph_uris: Sequence[str] = (),
     named_graph_uris: Sequence[str] = (),
     base_iri: str | None = None,
@@ -35,8 +32,8 @@ def run_query(
     """Evaluate ``query`` over the dataset the SPARQL 1.1 Protocol gives it.
 
     The protocol's dataset IRIs, when given, override FROM / FROM NAMED; else the query's own
-    FROM / FROM NAMED define its dataset; else the default graph is the merge of every graph
-    (or, with ``infer=False``, of ontology and asserted graphs), a triple of two graphs once.
+    FROM / FROM NAMED define its dataset; else it is the store's own: its default graph the merge
+    of every graph, or of all but the inferred one (the store of ``open_store(..., infer=False)``).
     Relative IRIs resolve against ``base_iri``.
 
     :raises QuerySyntaxError: with the parser's message and position.
@@ -45,13 +42,6 @@ def run_query(
     if default_graph_uris or named_graph_uris:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graph_uris]
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graph_uris]
-    elif declares_dataset(query):
-        pass  # Oxigraph would let a default graph option override the query's FROM
-    elif manifest is None:  # a store of no build: its named graphs, as one
-        options["use_default_graph_as_union"] = True
-    elif infer:  # the store's default graph merges every graph but the inferred one, added here
-        others = [ox.NamedNode(g.iri) for g in manifest.graphs if not in_default_graph(g)]
-        options["default_graph"] = [ox.DefaultGraph(), *others]
     try:
         return store.query(query, **options)
     except SyntaxError as error:

@@ -1,8 +1,9 @@
-"""A query worker: a process that answers one query at a time over stdin/stdout, from the build's on-disk store.
+"""A query worker: a process that answers one query at a time over stdin/stdout, from the build's on-disk stores.
 
-Every worker opens the same store read-only (``kg.dataset.open_store``): the operating system's
-page cache holds its files once for all of them, and a new worker is ready as soon as Python has
-started and the store is open, whatever its size.
+Every worker opens the same two stores read-only (``kg.dataset.open_store``: one whose default
+graph holds the inferences, one for ``infer=false``): the operating system's page cache holds their
+files once for all workers, and a new worker is ready as soon as Python has started and the
+stores are open, whatever their size.
 
 Queries run here, not in the HTTP process, because a process is the only thing that can be
 stopped for sure: a Python thread cannot be, and an Oxigraph query offers no way to cancel it.
@@ -14,7 +15,7 @@ the row cap, the formats and the errors are the same for both kinds.
 
 Before its first query a worker shuts itself in: it can open no file descriptor (so no file and no
 socket: a ``SERVICE`` clause that slipped past ``kg.querytext`` still cannot make a request; the
-store's table files, opened read-only before, are all it holds besides its pipes),
+stores' table files, opened read-only before, are all it holds besides its pipes),
 its address space is capped (a runaway ``ORDER BY`` fails an allocation and the process dies),
 no core file is written, and each query gets a CPU-time limit that ends the process even if its
 supervisor is gone. A backend worker must open a connection per query, so it keeps a few file
@@ -42,7 +43,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.dataset import STORE_DIR, Manifest, open_every_table, open_store
+from kg.dataset import open_every_table, open_store, store_folder
 from kg.errors import KgError
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
 from kg.query import result_kind, run_query
@@ -64,23 +65,23 @@ _M_ARENA_MAX = -8
 
 #: Runs one job; returns the reply and the serialised results.
 Evaluate = Callable[[Job], tuple[Answered, bytes]]
+#: The store a query runs on, by whether it asks for the inferences (``QueryRequest.infer``).
+Stores = dict[bool, ox.Store]
 
 
-def answer(store: ox.Store, manifest: Manifest | None, job: Job) -> tuple[Answered | Failed, bytes]:
-    """Run one job on ``store``: the reply and the serialised results.
+def answer(stores: Stores, job: Job) -> tuple[Answered | Failed, bytes]:
+    """Run one job on the store it asks for: the reply and the serialised results.
 
     Errors the user can fix come back as ``Failed``, with the error's class name and one-line message.
     """
-    return respond(partial(_evaluate, store, manifest), job)
+    return respond(partial(_evaluate, stores), job)
 
 
-def _evaluate(store: ox.Store, manifest: Manifest | None, job: Job) -> tuple[Answered, bytes]:
+def _evaluate(stores: Stores, job: Job) -> tuple[Answered, bytes]:
     request = job.request
     result = run_query(
-        store,
-        manifest,
+        stores[request.infer],
         request.query,
-        infer=request.infer,
         default_graph_uris=request.default_graph_uris,
         named_graph_uris=request.named_graph_uris,
         base_iri=request.base_iri,
@@ -109,13 +110,13 @@ def respond(evaluate: Evaluate, job: Job) -> tuple[Answered | Failed, bytes]:
         return Failed("internal", "a query worker failed; its log has the traceback"), b""
 
 
-def _warm_up(store: ox.Store, manifest: Manifest | None) -> None:
+def _warm_up(stores: Stores) -> None:
     """Run every code path once, so that nothing needs to open a file (a lazy import) once shut in."""
     for query in ("SELECT ?s { ?s ?p ?o } LIMIT 2", "ASK {}", "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", "SELECT"):
         for results_format in RESULTS_SYNTAXES:
             for graph_format in list(GRAPH_SYNTAXES):
                 request = QueryRequest(query, results_format=results_format, graph_format=graph_format)
-                answer(store, manifest, Job(request, row_limit=1, byte_limit=1 << 20, time_limit=1.0))
+                answer(stores, Job(request, row_limit=1, byte_limit=1 << 20, time_limit=1.0))
 
 
 def _close_inherited() -> None:
@@ -123,15 +124,24 @@ def _close_inherited() -> None:
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
-def _open_every_table(store: ox.Store, build_dir: Path) -> None:
-    """Have the store open every table file now (``kg.dataset.open_every_table``), or exit (status 3, saying why).
+def _open_stores(build_dir: Path) -> Stores:
+    """Open both stores of the build, each with every table file (``kg.dataset.open_every_table``), or exit (status 3).
 
-    Shut in, the worker could not open one later: a query reading from it would fail.
+    Shut in, the worker could not open a table file later: a query reading from it would fail.
+    The build is pinned (``kg.dataset.pin_build``): both stores are of the same one.
     """
-    unopened = open_every_table(store, build_dir)
+    stores = {infer: open_store(build_dir, infer=infer)[1] for infer in (True, False)}
+    for infer, store in stores.items():
+        _open_every_table(store, build_dir / store_folder(infer=infer))
+    return stores
+
+
+def _open_every_table(store: ox.Store, folder: Path) -> None:
+    """Have the store open every table file now, or exit (status 3, saying why)."""
+    unopened = open_every_table(store, folder)
     if unopened:
         print(
-            f"kg: error: {len(unopened)} of the table files of the store in {build_dir / STORE_DIR} stay unopened"
+            f"kg: error: {len(unopened)} of the table files of the store in {folder} stay unopened"
             " after its probes (a store changed since it was built?): run 'kg build --force'",
             file=sys.stderr,
             flush=True,
@@ -219,14 +229,14 @@ def main(argv: list[str] | None = None) -> int:
         from server.remote import Backend  # a backend worker only: http.client, ssl
 
         backend = Backend(args.backend)
-        _warm_up(ox.Store(), None)  # the query check runs on an empty store, shut off from files
+        empty = ox.Store()
+        _warm_up({True: empty, False: empty})  # the query check runs on an empty store, shut off from files
         evaluate: Evaluate = backend.evaluate
         files = _BACKEND_FILES
     else:
-        manifest, store = open_store(args.build_dir)
-        _warm_up(store, manifest)
-        _open_every_table(store, args.build_dir)
-        evaluate, files = partial(_evaluate, store, manifest), 3
+        stores = _open_stores(args.build_dir)
+        _warm_up(stores)
+        evaluate, files = partial(_evaluate, stores), 3
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the frames
     _shut_in(args.memory_limit, files)

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.build import build, recover
-from kg.dataset import DATASET_FILE, STORE_DIR, in_default_graph, open_store, read_manifest
+from kg.dataset import DATASET_FILE, STORE_DIRS, merged_into, open_store, read_manifest, store_folder
 from kg.namespaces import INFERRED_GRAPH
 from kg.project import Project
 from kg.query import run_query
@@ -46,31 +46,36 @@ def test_the_same_inputs_give_byte_identical_files(story, story_built, tmp_path)
     again = Project.at(story.root, tmp_path / "again")
     build(again, force=True)
     assert without_store(files(again.build_dir)) == without_store(files(story.build_dir))
-    assert store_lines(again.build_dir) == store_lines(story.build_dir)
+    for infer in (True, False):
+        assert store_lines(again.build_dir, infer) == store_lines(story.build_dir, infer)
 
 
 def without_store(contents: dict) -> dict:
-    return {path: data for path, data in contents.items() if path.parts[0] != STORE_DIR}
+    return {path: data for path, data in contents.items() if path.parts[0] not in STORE_DIRS}
 
 
-def store_lines(build_dir) -> list[str]:
-    """The store's quads as sorted N-Quads lines, blank node labels as the store keeps them."""
-    _, store = open_store(build_dir)
+def store_lines(build_dir, infer: bool) -> list[str]:
+    """A store's quads as sorted N-Quads lines, blank node labels as the store keeps them."""
+    _, store = open_store(build_dir, infer=infer)
     return sorted(f"{quad} .\n" for quad in store)
 
 
 @pytest.mark.general
-def test_the_store_holds_the_dataset_with_its_blank_node_labels_and_the_merged_default_graph(story, story_built):
+@pytest.mark.parametrize("infer", [True, False], ids=["store", "store-asserted"])
+def test_each_store_holds_the_dataset_with_its_blank_node_labels_and_its_merged_default_graph(
+    story, story_built, infer
+):
     """The quads of dataset.nq as any Oxigraph store keeps them (xsd:int, xsd:long ... become xsd:integer), and
-    the triples of every graph but the inferred one once more in the default graph."""
-    merged = {ox.NamedNode(info.iri) for info in story_built.manifest.graphs if in_default_graph(info)}
-    assert len(merged) == len(story_built.manifest.graphs) - 1
+    the triples of every graph (with ``infer=False``: but the inferred one) once more in the default graph."""
+    graphs = story_built.manifest.graphs
+    merged = {ox.NamedNode(info.iri) for info in graphs if merged_into(store_folder(infer=infer), info)}
+    assert len(merged) == len(graphs) - (0 if infer else 1)
     expected = ox.Store()
     for quad in ox.parse(path=str(story.build_dir / DATASET_FILE), rename_blank_nodes=False):
         expected.add(quad)
         if quad.graph_name in merged:
             expected.add(ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph()))
-    assert store_lines(story.build_dir) == sorted(f"{quad} .\n" for quad in expected)
+    assert store_lines(story.build_dir, infer) == sorted(f"{quad} .\n" for quad in expected)
     named = sum(1 for quad in expected if not isinstance(quad.graph_name, ox.DefaultGraph))
     assert named == sum(info.triples for info in story_built.manifest.graphs)
 
@@ -79,11 +84,15 @@ def test_the_store_holds_the_dataset_with_its_blank_node_labels_and_the_merged_d
 def test_a_query_sees_the_builds_named_graphs_and_by_default_their_merge_or_all_but_the_inferred_one(
     story, story_built
 ):
-    """The asserted merge the store keeps for infer=false is no named graph of a query's dataset."""
+    """Both stores hold the same named graphs; their default graphs differ by the inferred triples."""
     manifest, store = open_store(story.build_dir)
+    _, asserted_store = open_store(story.build_dir, infer=False)
     graphs = {info.iri for info in manifest.graphs}
-    listed = run_query(store, manifest, "SELECT DISTINCT ?g { GRAPH ?g { } }")
+    listed = run_query(store, "SELECT DISTINCT ?g { GRAPH ?g { } }")
     assert sorted(row["g"].value for row in listed) == sorted(graphs)
+    assert {q for q in store if q.graph_name != ox.DefaultGraph()} == {
+        q for q in asserted_store if q.graph_name != ox.DefaultGraph()
+    }
     held = {name: set() for name in graphs}
     for quad in store:
         if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value in graphs:
@@ -91,8 +100,8 @@ def test_a_query_sees_the_builds_named_graphs_and_by_default_their_merge_or_all_
     count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
     everything = set().union(*held.values())
     asserted = set().union(*(triples for iri, triples in held.items() if iri != str(INFERRED_GRAPH)))
-    assert int(next(run_query(store, manifest, count))["n"].value) == len(everything)
-    assert int(next(run_query(store, manifest, count, infer=False))["n"].value) == len(asserted)
+    assert int(next(run_query(store, count))["n"].value) == len(everything)
+    assert int(next(run_query(asserted_store, count))["n"].value) == len(asserted)
     assert len(asserted) < len(everything)
 
 
@@ -120,6 +129,7 @@ def test_the_build_folder_is_readable_and_has_no_leftovers(project, built):
         "manifest.json",
         "rounds.tsv",
         "store",
+        "store-asserted",
     ]
     assert not list(project.build_dir.parent.glob(".build-*"))
     assert read_manifest(project.build_dir) == built.manifest
@@ -139,8 +149,8 @@ def test_a_pinned_build_stays_as_it_was_when_the_build_is_swapped(fixture_projec
     assert second.manifest.inputs != first.manifest.inputs
     assert files(pinned) == before
     assert read_manifest(pinned) == first.manifest
-    manifest, store = open_store(pinned)
-    assert [s["who"].value for s in run_query(store, manifest, WHO_HOSTS)] == ["Ilse Varga"]
+    _, store = open_store(pinned)
+    assert [s["who"].value for s in run_query(store, WHO_HOSTS)] == ["Ilse Varga"]
 
 
 def kg_command(project, *args):
@@ -216,7 +226,7 @@ def test_extra_graphs_go_into_the_pinned_store_and_manifest_never_into_the_build
     assert (info.iri, info.file, info.triples) == ("http://example.org/g", str(extra), 2)
     manifest, store = open_store(pinned)
     assert manifest.graphs == [*read_manifest(project.build_dir).graphs, info]
-    rows = run_query(store, manifest, "SELECT ?o { GRAPH <http://example.org/g> { ?s ?p ?o } } ORDER BY ?o")
+    rows = run_query(store, "SELECT ?o { GRAPH <http://example.org/g> { ?s ?p ?o } } ORDER BY ?o")
     assert [row["o"].value for row in rows] == ["o", "o2"]
 
 

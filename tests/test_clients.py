@@ -92,8 +92,8 @@ def graph_of(ntriples: str | bytes) -> Graph:
 
 def described(store, query: str) -> Graph:
     """The answer of the in-process store (no HTTP) to a graph query."""
-    manifest, oxigraph = store
-    return graph_of(run_query(oxigraph, manifest, query).serialize(format=ox.RdfFormat.N_TRIPLES))
+    _, oxigraph = store
+    return graph_of(run_query(oxigraph, query).serialize(format=ox.RdfFormat.N_TRIPLES))
 
 
 def same_graph(a: Graph, b: Graph) -> bool:
@@ -322,8 +322,8 @@ def test_rdflib_sparqlstore_triples_and_value(endpoint):
 
 
 def test_rdflib_sparqlstore_len_counts_the_default_graph(endpoint, store):
-    manifest, oxigraph = store
-    count = next(iter(run_query(oxigraph, manifest, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))["n"]
+    _, oxigraph = store
+    count = next(iter(run_query(oxigraph, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))["n"]
     assert len(remote_graph(endpoint)) == int(count.value) > 9000
 
 

@@ -33,8 +33,8 @@ def test_every_answer_answers_a_question():
 @pytest.mark.general
 @pytest.mark.parametrize("golden", ANSWERS, ids=lambda p: f"{p.parent.parent.name[:10]}-{p.stem}")
 def test_the_article_answers_the_question_as_golden(article_build, golden):
-    _, manifest, oxigraph = article_build(golden.parent.parent.name)
-    result = run_query(oxigraph, manifest, (ROOT / "queries" / f"{golden.stem}.rq").read_text(encoding="utf-8"))
+    _, _, oxigraph = article_build(golden.parent.parent.name)
+    result = run_query(oxigraph, (ROOT / "queries" / f"{golden.stem}.rq").read_text(encoding="utf-8"))
     if golden.suffix == ".txt":
         assert ("true\n" if bool(result) else "false\n") == golden.read_text(encoding="utf-8")
     else:

@@ -42,10 +42,9 @@ def test_a_small_corpus_builds_shares_the_registry_and_reasons_as_owlrl(tmp_path
     project = Project.at(tmp_path / "corpus")
     report = build(project)
     assert report.manifest.articles == folders
-    manifest, store = open_store(project.build_dir)
+    _, store = open_store(project.build_dir)
     shared = run_query(
         store,
-        manifest,
         """SELECT ?thing (COUNT(DISTINCT ?article) AS ?n) WHERE {
              ?m a nkg:Mention ; oa:hasBody ?thing ; oa:hasTarget/oa:hasSource ?article }
            GROUP BY ?thing HAVING (COUNT(DISTINCT ?article) = 3)""",

@@ -25,8 +25,8 @@ SELECT ?s ?p ?o WHERE {
 
 
 def select(store, query):
-    manifest, oxigraph = store
-    return [tuple(s) for s in run_query(oxigraph, manifest, query)]
+    _, oxigraph = store
+    return [tuple(s) for s in run_query(oxigraph, query)]
 
 
 def test_every_story_triple_has_evidence_or_a_cited_source(story_store):

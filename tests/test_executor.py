@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.dataset import DATASET_FILE, MANIFEST_FILE, PROBES_FILE, STORE_DIR, write_probes
+from kg.dataset import DATASET_FILE, MANIFEST_FILE, PROBES_FILE, STORE_DIR, STORE_DIRS, store_files, write_probes
 from server import executor as executor_module
 from server.errors import QueryAbortedError, QueryTimeoutError
 from server.executor import Executor
@@ -135,42 +135,47 @@ def test_an_answer_this_process_cannot_keep_is_told_as_such(pool, monkeypatch, t
 
 
 def test_a_worker_holds_its_pipes_and_the_stores_table_files_read_only_and_can_open_nothing(pool, project):
-    """The store is opened whole before the worker shuts itself in: no file is left for RocksDB to open later."""
+    """The stores are opened whole before the worker shuts itself in: no file is left for RocksDB to open later."""
     assert pool.run(QueryRequest("ASK { ?s ?p ?o }")).body.endswith(b"true}")
     (worker,) = workers()
     held = {}
     for fd in os.listdir(f"/proc/{worker}/fd"):
         flags = int(Path(f"/proc/{worker}/fdinfo/{fd}").read_text().split("flags:")[1].split()[0], 8)
         held[int(fd)] = (os.readlink(f"/proc/{worker}/fd/{fd}"), flags & os.O_ACCMODE)
-    tables = sorted(str(path) for path in (project.build_dir / STORE_DIR).resolve().iterdir() if path.suffix == ".sst")
-    assert sorted(target for fd, (target, _) in held.items() if fd > 2) == tables
+    assert sorted(target for fd, (target, _) in held.items() if fd > 2) == tables_of(project.build_dir)
     assert {mode for fd, (_, mode) in held.items() if fd > 2} == {os.O_RDONLY}
     assert held[0][0].startswith("pipe:") and held[1][0].startswith("pipe:")
     limits = Path(f"/proc/{worker}/limits").read_text()
     assert [line.split()[3:5] for line in limits.splitlines() if line.startswith("Max open files")] == [["3", "3"]]
 
 
+def tables_of(build_dir: Path) -> list[str]:
+    """The table files of both stores of a build, as a process holding them names them."""
+    return sorted(str(path) for folder in STORE_DIRS for path in store_files((build_dir / folder).resolve()))
+
+
 @pytest.fixture
 def store_of_many_tables(project, built, tmp_path) -> Path:
-    """A build folder whose store holds the build's quads in more than 16 table files (40 bulk loads, not compacted)."""
+    """A build folder whose stores hold the build's quads in more than 16 table files each (40 bulk loads each,
+    not compacted)."""
     build = tmp_path / "build"
     build.mkdir()
     for name in (MANIFEST_FILE, DATASET_FILE):
         shutil.copyfile(project.build_dir / name, build / name)
     lines = (build / DATASET_FILE).read_bytes().splitlines(keepends=True)
-    store = ox.Store(str(build / STORE_DIR))
-    for start in range(0, len(lines), len(lines) // 40 + 1):
-        chunk = b"".join(lines[start : start + len(lines) // 40 + 1])
-        store.bulk_extend(ox.parse(chunk, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False))
-    del store
-    write_probes(build / STORE_DIR, build / DATASET_FILE)
+    for folder in STORE_DIRS:
+        store = ox.Store(str(build / folder))
+        for start in range(0, len(lines), len(lines) // 40 + 1):
+            chunk = b"".join(lines[start : start + len(lines) // 40 + 1])
+            store.bulk_extend(ox.parse(chunk, format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False))
+        del store
+        write_probes(build / folder, build / DATASET_FILE)
     return build
 
 
 def test_a_worker_opens_every_table_file_of_a_store_past_rocksdbs_initial_16(store_of_many_tables):
     """RocksDB opens 16 table files as a store opens; the build's probes have the worker open the others."""
-    tables = sorted(str(p) for p in (store_of_many_tables / STORE_DIR).resolve().iterdir() if p.suffix == ".sst")
-    assert len(tables) > 16
+    assert all(len(store_files(store_of_many_tables / folder)) > 16 for folder in STORE_DIRS)
     executor = Executor(
         worker_command(store_of_many_tables, 512), size=1, time_limit=5, row_limit=10, byte_limit=1 << 20,
         memory_limit_mb=512, fixed_data=True,
@@ -184,7 +189,7 @@ def test_a_worker_opens_every_table_file_of_a_store_past_rocksdbs_initial_16(sto
         executor.close()
     lines = len((store_of_many_tables / DATASET_FILE).read_bytes().splitlines())
     assert b'"value":"%d"' % lines in count
-    assert held == tables
+    assert held == tables_of(store_of_many_tables)
 
 
 def test_a_worker_whose_probes_miss_a_table_file_refuses_to_start_saying_why(store_of_many_tables):

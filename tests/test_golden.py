@@ -58,12 +58,11 @@ def test_the_build_counts(article_build, article):
 
 @pytest.mark.parametrize("article", sorted(GOLDEN))
 def test_the_evidence_counts_and_a_selector(article_build, article):
-    _, manifest, store = article_build(article)
+    _, _, store = article_build(article)
     golden = GOLDEN[article]["evidence"]
     rows = list(
         run_query(
             store,
-            manifest,
             """SELECT (COUNT(DISTINCT ?a) AS ?fromText) (COUNT(DISTINCT ?b) AS ?fromSources) WHERE {
                  { ?a a owl:Axiom ; nkg:evidence ?segment }
                  UNION { ?b a owl:Axiom ; dcterms:source ?source . FILTER NOT EXISTS { ?b nkg:evidence ?x } } }""",
@@ -74,7 +73,6 @@ def test_the_evidence_counts_and_a_selector(article_build, article):
     segment = f"<https://w3id.org/newskg/article/{article}{selector['segment']}>"
     found = run_query(
         store,
-        manifest,
         f"SELECT ?prefix ?exact ?suffix WHERE {{ {segment} oa:hasSelector ?q . ?q oa:prefix ?prefix ;"
         " oa:exact ?exact ; oa:suffix ?suffix }",
     )
@@ -108,8 +106,8 @@ def test_the_inferred_graph_holds_the_entailment_and_its_rule(article_build, exp
     ("article", "item"), cases("asks"), ids=lambda x: x["why"][:40] if isinstance(x, dict) else x[:12]
 )
 def test_the_answer_to_the_question(article_build, article, item):
-    _, manifest, store = article_build(article)
-    assert bool(run_query(store, manifest, item["ask"])) is item["answer"]
+    _, _, store = article_build(article)
+    assert bool(run_query(store, item["ask"])) is item["answer"]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from conftest import FIXTURES, ROOT
 from test_corpus import corpus
 
 from kg.build import build
-from kg.dataset import DATASET_FILE, STORE_DIR, open_store
+from kg.dataset import DATASET_FILE, open_store, store_folder
 from kg.errors import MappingError
 from kg.project import Project
 from kg.query import run_query
@@ -40,10 +40,10 @@ def test_one_more_article_needs_only_a_folder(tmp_path):
     project = Project.at(copy_project(tmp_path / "story", FIXTURES / "project" / "data" / FIXTURE))
     report = build(project)
     assert report.manifest.articles == [*sorted(p.parent.name for p in (ROOT / "data").glob("*/mapping.yaml")), FIXTURE]
-    manifest, store = open_store(project.build_dir)
-    hosts = run_query(store, manifest, "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }")
+    _, store = open_store(project.build_dir)
+    hosts = run_query(store, "SELECT ?who WHERE { id:harbour-summit nkg:hostedBy/rdfs:label ?who }")
     assert [row["who"].value for row in hosts] == ["Ilse Varga"]
-    dates = run_query(store, manifest, "SELECT ?d WHERE { id:treaty-signing nkg:date ?d ; nkg:dateResolved true }")
+    dates = run_query(store, "SELECT ?d WHERE { id:treaty-signing nkg:date ?d ; nkg:dateResolved true }")
     assert [row["d"].value for row in dates] == ["2031-04-03T00:00:00"]
 
 
@@ -69,13 +69,14 @@ def test_the_general_checks_hold_with_one_more_article(tmp_path):
 
 def graphs_of(build_dir: Path) -> dict:
     """The build's graphs, its dataset and its manifest, byte for byte (not the rounds, which record history),
-    and its store's quads (an incremental build updates the previous build's store)."""
+    and its stores' quads (an incremental build updates the previous build's stores)."""
     files = {p.relative_to(build_dir): p.read_bytes() for p in sorted((build_dir / "graphs").glob("*.ttl"))}
     files[Path(DATASET_FILE)] = (build_dir / DATASET_FILE).read_bytes()
     files[Path("manifest.json")] = (build_dir / "manifest.json").read_bytes()
-    _, store = open_store(build_dir)
-    files[Path(STORE_DIR)] = sorted(str(quad) for quad in store)
-    files["named graphs"] = sorted(str(graph) for graph in store.named_graphs())
+    for infer in (True, False):
+        _, store = open_store(build_dir, infer=infer)
+        files[Path(store_folder(infer=infer))] = sorted(str(quad) for quad in store)
+        files[f"named graphs of {store_folder(infer=infer)}"] = sorted(str(graph) for graph in store.named_graphs())
     return files
 
 

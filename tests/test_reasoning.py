@@ -9,6 +9,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
+from kg.dataset import open_store
 from kg.explain import Explainer
 from kg.query import run_query
 
@@ -24,10 +25,9 @@ def explainer(story, story_store):
 
 
 def test_the_inferred_graph_holds_no_noise(story_store):
-    manifest, oxigraph = story_store
+    _, oxigraph = story_store
     noise = run_query(
         oxigraph,
-        manifest,
         f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }}
               FILTER (isBlank(?s) || ?o IN (owl:Thing, rdfs:Resource)
                       || (?s = ?o && ?p IN (owl:sameAs, rdfs:subClassOf, rdfs:subPropertyOf,
@@ -38,19 +38,19 @@ def test_the_inferred_graph_holds_no_noise(story_store):
     assert next(iter(noise))["n"].value == "0"
     repeated = run_query(
         oxigraph,
-        manifest,
         f"""ASK {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }}
                    GRAPH ?g {{ ?s ?p ?o }} FILTER (?g != <{INFERRED}>) }}""",
     )
     assert not bool(repeated)
 
 
-def test_without_inferences_the_default_graph_has_only_ontology_and_asserted_triples(story_store):
-    manifest, oxigraph = story_store
+def test_without_inferences_the_default_graph_has_only_ontology_and_asserted_triples(story, story_store):
+    _, oxigraph = story_store
+    _, asserted = open_store(story.build_dir, infer=False)
     inferred = next(oxigraph.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED)))
     query = f"ASK {{ {inferred.subject} {inferred.predicate} {inferred.object} }}"
-    assert bool(run_query(oxigraph, manifest, query, infer=True))
-    assert not bool(run_query(oxigraph, manifest, query, infer=False))
+    assert bool(run_query(oxigraph, query))
+    assert not bool(run_query(asserted, query))
 
 
 def test_every_inferred_triple_has_a_proof(explainer, story_store):
