@@ -106,6 +106,13 @@ class Server:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def log_once(self, holds: Callable[[str], bool], seconds: float = 5) -> str:
+        """The log once ``holds(text)`` (or after ``seconds``): a request's line is written after its answer is sent."""
+        deadline = time.monotonic() + seconds
+        while not holds(text := self.log_text()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return text
+
     def http_processes(self) -> list[int]:
         """The HTTP processes: the children of kg serve's own process (query workers are theirs)."""
         return children(self.process.pid)
