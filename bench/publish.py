@@ -31,15 +31,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from oxigraph_server import INSTALL_HINT, oxigraph_command, oxigraph_server  # noqa: E402
-from virtuoso_server import missing, virtuoso_server  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from kg.build import build  # noqa: E402
 from kg.dataset import DATASET_FILE, MANIFEST_FILE, GraphInfo, Manifest, read_manifest  # noqa: E402
 from kg.project import Project  # noqa: E402
 from kg.publish import Credentials, Target, publish  # noqa: E402
+from localstores.oxigraph import INSTALL_HINT, oxigraph_command, oxigraph_server  # noqa: E402
+from localstores.virtuoso import missing, virtuoso_server  # noqa: E402
 from server.remote import _NAMED_GRAPHS, _NAMED_GRAPHS_BY_TRIPLES  # noqa: E402
 
 ARTICLE = "https://w3id.org/newskg/article/"

@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import ANSWERS
-from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
 from serverutil import (
     ONLY_INFERRED,
     TEST_SETTINGS,
@@ -41,6 +40,7 @@ from tools import require
 
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES, graph_for_article
 from kg.project import Project
+from localstores.oxigraph import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
 from server.errors import OutsideDatasetError
 from server.executor import Executor
 from server.frames import QueryRequest

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ANSWERS
-from oxigraph_server import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
 from serverutil import kg_env, local_http_server
 from tools import require
 
 from kg.dataset import read_manifest
 from kg.project import Project
 from kg.publish import record_path
+from localstores.oxigraph import INSTALL_HINT, free_port, oxigraph_command, oxigraph_server
 
 pytestmark = pytest.mark.slow
 

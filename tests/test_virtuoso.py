@@ -34,10 +34,10 @@ from serverutil import (
     running_server,
 )
 from tools import require
-from virtuoso_server import missing, virtuoso_server
 
 from kg.namespaces import ONTOLOGY_GRAPH
 from kg.project import Project
+from localstores.virtuoso import missing, virtuoso_server
 
 pytestmark = pytest.mark.slow
 

@@ -1,10 +1,12 @@
-"""A real Virtuoso Open Source server (Debian's ``virtuoso-opensource``, ``virtuoso-t``) on 127.0.0.1, for tests.
+"""A real Virtuoso Open Source server (Debian's ``virtuoso-opensource``) on 127.0.0.1, for the tests and benchmarks.
 
 Debian's sample ``virtuoso.ini`` is copied with the database, its log and its temporary files
 moved into a folder of the test's own, both ports (SQL and HTTP) free ones, the hosting plugins
 (wikis, Mono) left out, and the SPARQL limits set for the tests: no row cap below the endpoint's,
 and a time limit of its own. The folder is removed when the server stops.
 """
+
+# ruff: noqa: S310, S603 - local URLs and commands built here, never from input
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from oxigraph_server import free_port
+from localstores.oxigraph import free_port
 
 INSTALL_HINT = "install the Debian package virtuoso-opensource (virtuoso-t) for the Virtuoso tests"
 #: Debian's sample configuration, the one the package's own service uses.

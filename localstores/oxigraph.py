@@ -1,4 +1,6 @@
-"""A real Oxigraph server (``oxigraph serve``, PyPI package ``oxigraph``) on 127.0.0.1, for tests."""
+"""A real Oxigraph server (``oxigraph serve``, PyPI package ``oxigraph``) on 127.0.0.1, for the tests and benchmarks."""
+
+# ruff: noqa: S310, S603 - local URLs and commands built here, never from input
 
 from __future__ import annotations
 
