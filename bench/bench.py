@@ -341,14 +341,18 @@ def latency(server: Server, queries: list[Path], rounds: int) -> dict[str, float
 
 
 def settle(server: Server, seconds: float = 20) -> None:
-    """Wait until ``kg serve``'s query workers are all idle (its ``/health``), or ``seconds`` passed."""
-    health = server.url.rsplit("/", 1)[0] + "/health"
+    """Wait until ``kg serve`` is at rest (or ``seconds`` passed): its processes used no CPU for 0.3 s.
+
+    Its ``/health`` would speak for one HTTP process only: the other may still run the queries of
+    clients that wrk dropped, and queue (then refuse) the next query's requests.
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(health, timeout=seconds) as response:
-            if json.load(response)["workers"]["busy"] == 0:
-                return
-        time.sleep(0.1)
+        processes = [server.pid, *descendants(server.pid)]
+        before = cpu_seconds(processes)
+        time.sleep(0.3)
+        if abs(cpu_seconds(processes) - before) < 0.005 and sorted(descendants(server.pid)) == sorted(processes[1:]):
+            return
 
 
 def _rps(rate: dict[str, float]) -> str:
@@ -376,6 +380,7 @@ def per_query(build_dir: Path, duration: int, repeat: int, rdflib_python: str | 
     with kg_serve(build_dir, cache=False) as server:
         answered = check_answers(server.url, TIME_LIMIT, QUERIES)
         for query in QUERIES:
+            settle(server)  # a worker replaced after the last query's long run starts up
             rates[query.stem]["kg"] = rate(server, query_paths(server.url, [query])) if query in answered else none
             settle(server)  # a query whose client wrk dropped runs on to its end or the time limit
             if query in answered:

@@ -48,11 +48,10 @@ from kg.dataset import (
     GraphInfo,
     Manifest,
     read_manifest,
-    triple_key,
     write_store,
 )
 from kg.errors import KgError
-from kg.graphio import as_nquads, ntriples_lines, write_turtle
+from kg.graphio import as_nquads, ntriples_lines, triple_key, write_turtle
 from kg.mapping.declarations import check_declarations
 from kg.mapping.mapper import map_article_declaring
 from kg.mapping.registry import REGISTRY_FILE, Registry, read_registry

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal
 
 from kg.errors import KgError, NotBuiltError, UnsupportedFormat
 from kg.formats import rdf_syntax_from_extension
@@ -100,29 +99,6 @@ def merged_into(folder: str, info: GraphInfo) -> bool:
     which made such queries up to 30 times slower. The price is the disk, twice.
     """
     return folder == STORE_DIR or info.name != "inferred"
-
-
-def triple_key(triple: tuple) -> str:
-    r"""A triple as one line of N-Triples terms, the same for rdflib's and Oxigraph's terms.
-
-    Oxigraph writes the terms (escapes, language tag case), so the build that writes
-    ``rounds.tsv`` with rdflib terms and ``kg explain`` that reads it with Oxigraph's agree.
-
-    >>> from rdflib import Literal, URIRef
-    >>> triple_key((URIRef("urn:s"), URIRef("urn:p"), Literal("a\nb", lang="en-GB")))
-    '<urn:s> <urn:p> "a\\nb"@en-gb'
-    """
-    return " ".join(str(_oxigraph_term(term)) for term in triple)
-
-
-def _oxigraph_term(term):
-    if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
-        return term
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(term.datatype)) if term.datatype else ox.Literal(str(term))
-    return ox.BlankNode(str(term)) if isinstance(term, BNode) else ox.NamedNode(str(term))
 
 
 def read_manifest(build_dir: Path) -> Manifest | None:

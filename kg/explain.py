@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.dataset import ROUNDS_FILE, Manifest, triple_key
+from kg.dataset import ROUNDS_FILE, Manifest
 from kg.errors import KgError
-from kg.namespaces import PREFIX_IRIS, PREFIXES, prefixed_name
+from kg.graphio import triple_key
+from kg.namespaces import PREFIXES
+from kg.prefixes import PREFIX_IRIS, prefixed_name
 from kg.rules import RULES, bind, differ, is_var, unify
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

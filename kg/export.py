@@ -9,7 +9,7 @@ import pyoxigraph as ox
 from kg.dataset import Manifest
 from kg.errors import KgError, UnsupportedFormat
 from kg.formats import RdfSyntax, rdf_syntax
-from kg.namespaces import PREFIX_IRIS
+from kg.prefixes import PREFIX_IRIS
 
 #: The ``--graph`` choices: which named graphs each one takes.
 GRAPH_SELECTIONS = ("ontology", "asserted", "inferred", "all")

@@ -13,17 +13,19 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
-from kg.namespaces import PREFIX_IRIS
+from kg.prefixes import PREFIX_IRIS
 
 Triple = tuple
 
 
 def to_oxigraph(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An rdflib term as Oxigraph's.
+    """An rdflib term as Oxigraph's (an Oxigraph term as it is).
 
     >>> to_oxigraph(Literal("a", lang="en")), to_oxigraph(URIRef("urn:x"))
     (<Literal value=a language=en>, <NamedNode value=urn:x>)
     """
+    if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+        return term
     if isinstance(term, URIRef):
         return ox.NamedNode(term)
     if isinstance(term, BNode):
@@ -35,6 +37,18 @@ def to_oxigraph(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
             return ox.Literal(str(term), datatype=ox.NamedNode(term.datatype))
         return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
+
+
+def triple_key(triple: tuple) -> str:
+    r"""A triple as one line of N-Triples terms, the same for rdflib's and Oxigraph's terms.
+
+    Oxigraph writes the terms (escapes, language tag case), so the build that writes
+    ``rounds.tsv`` with rdflib terms and ``kg explain`` that reads it with Oxigraph's agree.
+
+    >>> triple_key((URIRef("urn:s"), URIRef("urn:p"), Literal("a\nb", lang="en-GB")))
+    '<urn:s> <urn:p> "a\\nb"@en-gb'
+    """
+    return " ".join(str(to_oxigraph(term)) for term in triple)
 
 
 def ntriples_lines(triples: Iterable[Triple]) -> list[str]:

@@ -5,52 +5,41 @@ from __future__ import annotations
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from kg.prefixes import PREFIX_IRIS
+
 #: Ontology terms (classes and properties).
-NKG = Namespace("https://w3id.org/newskg/ontology#")
+NKG = Namespace(PREFIX_IRIS["nkg"])
 #: The ontology document itself.
 ONTOLOGY_IRI = "https://w3id.org/newskg/ontology"
 #: Things the stories are about: people, places, events, claims ... (readable slugs).
-ID = Namespace("https://w3id.org/newskg/id/")
+ID = Namespace(PREFIX_IRIS["id"])
 #: Articles, one IRI per folder under data/; text segments are ``<article>#char=START,END``.
-ARTICLE = Namespace("https://w3id.org/newskg/article/")
+ARTICLE = Namespace(PREFIX_IRIS["article"])
 #: Named graphs of the dataset.
-GRAPH = Namespace("https://w3id.org/newskg/graph/")
+GRAPH = Namespace(PREFIX_IRIS["graph"])
 
-OA = Namespace("http://www.w3.org/ns/oa#")
-SCHEMA = Namespace("https://schema.org/")
-SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
-ORG = Namespace("http://www.w3.org/ns/org#")
-TIME = Namespace("http://www.w3.org/2006/time#")
+OA = Namespace(PREFIX_IRIS["oa"])
+SCHEMA = Namespace(PREFIX_IRIS["schema"])
+SEM = Namespace(PREFIX_IRIS["sem"])
+ORG = Namespace(PREFIX_IRIS["org"])
+TIME = Namespace(PREFIX_IRIS["time"])
 VANN = Namespace("http://purl.org/vocab/vann/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 #: Wikidata items, the targets of skos:exactMatch links.
-WD = Namespace("http://www.wikidata.org/entity/")
+WD = Namespace(PREFIX_IRIS["wd"])
 
-#: Prefixes bound in every graph and export, and accepted in prefixed names on the command line.
+#: The W3C vocabularies rdflib defines, as its own namespaces.
+_RDFLIB_VOCABULARIES = {"rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS, "dcterms": DCTERMS,
+                        "prov": PROV, "foaf": FOAF}  # fmt: skip
+
+#: The project's prefixes (``kg.prefixes.PREFIX_IRIS``) as rdflib namespaces, bound in every graph and export.
+#:
+#: >>> all(str(PREFIXES[prefix]) == iri for prefix, iri in PREFIX_IRIS.items())
+#: True
 PREFIXES: dict[str, Namespace] = {
-    "rdf": RDF,
-    "rdfs": RDFS,
-    "owl": OWL,
-    "xsd": XSD,
-    "skos": SKOS,
-    "dcterms": DCTERMS,
-    "prov": PROV,
-    "foaf": FOAF,
-    "schema": SCHEMA,
-    "sem": SEM,
-    "org": ORG,
-    "time": TIME,
-    "oa": OA,
-    "nkg": NKG,
-    "id": ID,
-    "article": ARTICLE,
-    "graph": GRAPH,
-    "wd": WD,
+    prefix: _RDFLIB_VOCABULARIES[prefix] if prefix in _RDFLIB_VOCABULARIES else Namespace(iri)
+    for prefix, iri in PREFIX_IRIS.items()
 }
-
-
-#: The same prefixes as plain strings, as Oxigraph's ``prefixes=`` options take them.
-PREFIX_IRIS: dict[str, str] = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
 
 
 def bind_prefixes(graph: Graph) -> Graph:
@@ -58,21 +47,6 @@ def bind_prefixes(graph: Graph) -> Graph:
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, replace=True)
     return graph
-
-
-def prefixed_name(iri: str) -> str | None:
-    """``iri`` as ``prefix:local`` with the project's prefixes, or None where none fits.
-
-    The local part may hold ``/`` (``graph:article/...``): the name is for people to read.
-
-    >>> prefixed_name("https://w3id.org/newskg/id/donetsk"), prefixed_name("urn:x")
-    ('id:donetsk', None)
-    """
-    for prefix, namespace in PREFIX_IRIS.items():
-        local = iri.removeprefix(namespace)
-        if local != iri and local and all(c.isalnum() or c in "-_./" for c in local):
-            return f"{prefix}:{local}"
-    return None
 
 
 def graph_for_article(slug: str):

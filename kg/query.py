@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from kg.errors import QuerySyntaxError, UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
-from kg.namespaces import PREFIX_IRIS, prefixed_name
+from kg.prefixes import PREFIX_IRIS, prefixed_name
 
 QueryResult = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean
 

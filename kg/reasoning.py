@@ -25,7 +25,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError
-from kg.namespaces import NKG, OA, SCHEMA, prefixed_name
+from kg.namespaces import NKG, OA, SCHEMA
+from kg.prefixes import prefixed_name
 from kg.rules import RULES, SCHEMA_PREDICATES, Rule, bind, differ, is_schema, is_var, schema_view, unify
 
 Triple = tuple

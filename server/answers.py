@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from kg.errors import UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
-from kg.namespaces import PREFIX_IRIS
+from kg.prefixes import PREFIX_IRIS
 from kg.query import QueryResult
 from server.frames import Answered, QueryRequest
 

@@ -18,7 +18,8 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from kg.errors import UnsupportedFormat
 from kg.formats import GRAPH_SYNTAXES
-from kg.namespaces import ONTOLOGY_IRI, prefixed_name
+from kg.namespaces import ONTOLOGY_IRI
+from kg.prefixes import prefixed_name
 from server import describe, ontology_doc, story
 from server.headers import content_type
 from server.highlight import Mark, lay_out

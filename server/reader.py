@@ -16,7 +16,7 @@ from string import Template
 import pyoxigraph as ox
 
 from kg.formats import GRAPH_SYNTAXES
-from kg.namespaces import PREFIX_IRIS
+from kg.prefixes import PREFIX_IRIS
 from server.executor import Answer
 from server.frames import QueryRequest
 from server.sparql import Endpoint

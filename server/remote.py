@@ -63,7 +63,8 @@ import pyoxigraph as ox
 from kg import __version__
 from kg.errors import KgError, QuerySyntaxError
 from kg.formats import GRAPH_SYNTAXES, RDF_SYNTAXES, RESULTS_SYNTAXES, RdfSyntax, ResultsSyntax
-from kg.namespaces import GRAPH, INFERRED_GRAPH, PREFIX_IRIS
+from kg.namespaces import GRAPH, INFERRED_GRAPH
+from kg.prefixes import PREFIX_IRIS
 from kg.query import QueryResult, result_kind, tidy_syntax_error
 from kg.querytext import declares_dataset, keywords_only, tokens
 from server.answers import output_syntax, write_answer

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, render_template
 
 from kg.formats import GRAPH_SYNTAXES, RESULTS_SYNTAXES
-from kg.namespaces import PREFIX_IRIS
+from kg.prefixes import PREFIX_IRIS
 
 bp = Blueprint("ui", __name__)
 

@@ -134,6 +134,13 @@ def test_an_answer_this_process_cannot_keep_is_told_as_such(pool, monkeypatch, t
     assert pool.run(QueryRequest("ASK {}")).body == b'{"head":{},"boolean":true}'
 
 
+def test_a_query_worker_imports_no_rdflib():
+    """A worker needs Oxigraph only; rdflib would cost each one 10 MiB and 80 ms of its start."""
+    code = "import sys, server.worker; print(sorted(m for m in sys.modules if m.partition('.')[0] == 'rdflib'))"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert imported.stdout == "[]\n"
+
+
 def test_a_worker_holds_its_pipes_and_the_stores_table_files_read_only_and_can_open_nothing(pool, project):
     """The stores are opened whole before the worker shuts itself in: no file is left for RocksDB to open later."""
     assert pool.run(QueryRequest("ASK { ?s ?p ?o }")).body.endswith(b"true}")

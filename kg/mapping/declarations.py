@@ -15,7 +15,8 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from kg.errors import MappingError
-from kg.namespaces import ID, prefixed_name
+from kg.namespaces import ID
+from kg.prefixes import prefixed_name
 from kg.vocabulary import Vocabulary
 
 #: A triple a file declares, with ``file:line`` of the entry that declares it.
