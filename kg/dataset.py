@@ -185,22 +185,19 @@ def write_store(
         return previous is None or not _same_file(previous / old, folder / new)
 
     for name in STORE_DIRS:
-        target = folder / name
         before = read_manifest(previous) if previous is not None and _written_by(previous / name, code) else None
-        merged = {ox.NamedNode(info.iri) for info in graphs if merged_into(name, info)}
         if previous is not None and before is not None:
-            _take_over(previous / name, target)
-            store = ox.Store(str(target))
-            was_merged = {info.iri for info in before.graphs if merged_into(name, info)}
-            _update(store, before.graphs, graphs, lines, changed, merged, was_merged)
+            _take_over(previous / name, folder / name)
+        store = ox.Store(str(folder / name))
+        if before is not None:
+            _update(store, name, before.graphs, graphs, lines, changed)
         else:
-            store = ox.Store(str(target))
             quads = ox.parse(path=str(folder / DATASET_FILE), format=ox.RdfFormat.N_QUADS, rename_blank_nodes=False)
-            store.bulk_extend(_with_merge(quads, merged))
+            store.bulk_extend(_with_merge(quads, {ox.NamedNode(i.iri) for i in graphs if merged_into(name, i)}))
         store.optimize()
         del store  # closed: the files are complete, and nothing writes them again
-        write_probes(target, folder / DATASET_FILE)
-        (target / _CODE_FILE).write_text(code)
+        write_probes(folder / name, folder / DATASET_FILE)
+        (folder / name / _CODE_FILE).write_text(code)
 
 
 #: The file of a store (beside RocksDB's, which it ignores) that holds the hash of the code that wrote it.
@@ -216,20 +213,20 @@ def _written_by(store_dir: Path, code: str) -> bool:
 
 def _update(
     store: ox.Store,
+    folder: str,
     old: list[GraphInfo],
     new: list[GraphInfo],
     lines: Callable[[GraphInfo], list[str]],
     changed: Callable[[str, str], bool],
-    merged: set[ox.NamedNode],
-    was_merged: set[str],
 ) -> None:
     """Make ``store``, which holds the graphs ``old``, hold the graphs ``new`` instead, writing only the differences.
 
-    Its default graph merged the graphs ``was_merged`` (IRIs) and is to merge ``merged``. A triple
-    no longer in a merged graph leaves the default graph too, unless another merged graph still
-    holds it.
+    Its default graph merges the graphs ``merged_into`` the store's ``folder``. A triple no longer
+    in a merged graph leaves the default graph too, unless another merged graph still holds it.
     """
     was = {info.iri: info for info in old}
+    merged = {ox.NamedNode(info.iri) for info in new if merged_into(folder, info)}
+    was_merged = {info.iri for info in old if merged_into(folder, info)}
     default = ox.DefaultGraph()
     gone_from_merged: set[ox.Triple] = set()
     for info in new:
