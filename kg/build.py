@@ -45,6 +45,7 @@ from kg.dataset import (
     DATASET_FILE,
     MANIFEST_FILE,
     ROUNDS_FILE,
+    STORE_DIRS,
     GraphInfo,
     Manifest,
     read_manifest,
@@ -100,7 +101,8 @@ def input_fingerprint(project: Project) -> str:
 
 
 def build(project: Project, *, force: bool = False) -> BuildReport:
-    """Build the dataset into ``project.build_dir``, or reuse it when the inputs have not changed.
+    """Build the dataset into ``project.build_dir``, or reuse it when the inputs have not changed (and its stores
+    are all there: a store removed by hand is built again).
 
     What an interrupted build left is cleaned up first (``recover``).
 
@@ -115,7 +117,8 @@ def build(project: Project, *, force: bool = False) -> BuildReport:
         BuildCache(project.cache_dir).clean()
         fingerprint = input_fingerprint(project)
         previous = read_manifest(project.build_dir)
-        if not force and previous is not None and previous.inputs == fingerprint:
+        whole = all((project.build_dir / folder).is_dir() for folder in STORE_DIRS)
+        if not force and previous is not None and previous.inputs == fingerprint and whole:
             return BuildReport(previous, reused=True)
         timings: dict[str, float] = {}
         made = _make(project, timings, fresh=force)

@@ -111,6 +111,16 @@ def test_an_unchanged_project_reuses_its_build(project, built):
     assert report.timings == {}
 
 
+def test_a_build_whose_store_was_removed_is_built_again(fixture_project):
+    project = fixture_project()
+    build(project)
+    shutil.rmtree(project.build_dir / "store-asserted")
+    again = build(project)
+    assert not again.reused
+    _, store = open_store(project.build_dir, infer=False)
+    assert [s["who"].value for s in run_query(store, WHO_HOSTS)] == ["Ilse Varga"]
+
+
 def test_a_changed_input_is_rebuilt(fixture_project):
     project = fixture_project()
     first = build(project)
